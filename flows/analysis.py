@@ -1,0 +1,317 @@
+"""Themes and trends as plain functions over the lake (the report flow's tasks call these)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from flows.config import ChorusConfig
+from flows.lake import Lake
+from schemas.tables import ASSIGNMENTS_SCHEMA, LINEAGE_SCHEMA, THEMES_SCHEMA
+from transforms.keywords import class_keywords, label_from_keywords
+from transforms.segments import (
+    attributes_as_of,
+    pseudonymised_customers,
+    read_customers,
+    segment_masks,
+)
+from transforms.themes import ThemeParams, ThemeSet, representatives, themed
+from transforms.trends import TrendParams, period_starts, weighted_trends
+from transforms.weights import base_weights, repeat_factors
+
+
+@dataclass(frozen=True)
+class ThemeRun:
+    run_id: str
+    themes: int
+    born: int
+    merged: int
+    assigned: int
+    unassigned_share: float
+
+
+def theme_params(cfg: ChorusConfig) -> ThemeParams:
+    t = cfg.themes
+    return ThemeParams(
+        seed=t.seed,
+        join_threshold=t.join_threshold,
+        min_theme_size=t.min_theme_size,
+        max_unassigned=t.max_unassigned,
+        sample_size=t.sample_size,
+    )
+
+
+def _existing_themes(lake: Lake) -> tuple[ThemeSet | None, pd.DataFrame | None]:
+    table = lake.read_table("themes")
+    if table is None or table.num_rows == 0:
+        return None, None
+    df = table.to_pandas()
+    active = df[df["status"] == "active"]
+    cents = (
+        np.stack(active["centroid"].to_numpy()).astype(np.float32)
+        if len(active)
+        else np.zeros((0, 384), np.float32)
+    )
+    return ThemeSet(active["theme_id"].tolist(), cents, active["size"].to_numpy()), df
+
+
+def update_themes(lake: Lake, cfg: ChorusConfig) -> ThemeRun:
+    """Join, cluster and label; write themes/, assignments/ and lineage/ (feedback/ is never rewritten)."""
+    fb = lake.read_feedback(columns=["feedback_id", "title", "text", "embedding", "created_at"])
+    fb = fb.filter(pa.compute.is_valid(fb["embedding"])).sort_by("feedback_id")
+    item_ids = fb["feedback_id"].to_pylist()
+    emb = (
+        fb["embedding"]
+        .combine_chunks()
+        .flatten()
+        .to_numpy(zero_copy_only=False)
+        .reshape(len(item_ids), -1)
+        if item_ids
+        else np.zeros((0, 384), np.float32)
+    )
+    texts = [
+        f"{t}\n{x}" if t and t not in x else x
+        for t, x in zip(fb["title"].to_pylist(), fb["text"].to_pylist(), strict=True)
+    ]
+    created = (
+        pd.to_datetime(pd.Series(fb["created_at"].to_pylist()), utc=True)
+        if item_ids
+        else pd.Series([], dtype="datetime64[ns, UTC]")
+    )
+    existing, old_df = _existing_themes(lake)
+    result = themed(item_ids, emb, existing, theme_params(cfg))
+    run_id = uuid.uuid5(uuid.NAMESPACE_OID, "|".join(result.themes.ids) + f"|{len(item_ids)}").hex[
+        :12
+    ]
+    now = datetime.now(UTC)
+
+    members: dict[str, list[int]] = {tid: [] for tid in result.themes.ids}
+    for i, tid in enumerate(result.assignment):
+        if tid is not None:
+            members[tid].append(i)
+    keywords = class_keywords({tid: [texts[i] for i in idx] for tid, idx in members.items()})
+    old = old_df.set_index("theme_id") if old_df is not None else None
+    rows = []
+    for j, tid in enumerate(result.themes.ids):
+        idx = np.array(members[tid], dtype=np.int64)
+        reps = representatives(emb, idx, result.themes.centroids[j], texts)
+        first = created.iloc[idx].min() if idx.size else None
+        last = created.iloc[idx].max() if idx.size else None
+        if old is not None and tid in old.index:
+            prev_first = old.loc[tid, "first_seen"]
+            first = (
+                min(x for x in (first, prev_first) if x is not None and not pd.isna(x))
+                if idx.size
+                else prev_first
+            )
+        rows.append(
+            {
+                "theme_id": tid,
+                "label": label_from_keywords(keywords.get(tid, [])),
+                "keywords": keywords.get(tid, []),
+                "centroid": result.themes.centroids[j].tolist(),
+                "size": int(idx.size),
+                "first_seen": first,
+                "last_seen": last,
+                "status": "active",
+                "parent_ids": result.merged.get(tid, []),
+                "representative_ids": [item_ids[r] for r in reps],
+                "model_run": run_id,
+            }
+        )
+    merged_away = {d for ds in result.merged.values() for d in ds}
+    if old is not None:
+        for tid, prev in old.iterrows():
+            if tid in result.themes.ids:
+                continue
+            status = "merged" if tid in merged_away else prev["status"]
+            rows.append({**prev.to_dict(), "theme_id": tid, "status": status})
+    lake.replace_table("themes", pa.Table.from_pylist(rows, schema=THEMES_SCHEMA))
+    sims = result.similarity
+    lake.replace_table(
+        "assignments",
+        pa.table(
+            {
+                "feedback_id": item_ids,
+                "theme_id": result.assignment,
+                "similarity": sims.astype(np.float32),
+                "model_run": [run_id] * len(item_ids),
+            },
+            schema=ASSIGNMENTS_SCHEMA,
+        ),
+    )
+    events = [
+        {
+            "run_id": run_id,
+            "event": "born",
+            "theme_id": t,
+            "related_ids": [],
+            "at": now,
+            "size": len(members.get(t, [])),
+        }
+        for t in result.born
+    ]
+    events += [
+        {
+            "run_id": run_id,
+            "event": "merged",
+            "theme_id": keep,
+            "related_ids": drops,
+            "at": now,
+            "size": len(members.get(keep, [])),
+        }
+        for keep, drops in result.merged.items()
+    ]
+    prev_lineage = lake.read_table("lineage")
+    lineage = pa.Table.from_pylist(events, schema=LINEAGE_SCHEMA)
+    if prev_lineage is not None:
+        lineage = (
+            pa.concat_tables([prev_lineage.cast(LINEAGE_SCHEMA), lineage])
+            if events
+            else prev_lineage
+        )
+    lake.replace_table("lineage", lineage)
+    return ThemeRun(
+        run_id,
+        len(result.themes.ids),
+        len(result.born),
+        len(merged_away),
+        sum(a is not None for a in result.assignment),
+        result.unassigned_share,
+    )
+
+
+def trend_params(cfg: ChorusConfig) -> TrendParams:
+    r = cfg.report
+    return TrendParams(
+        period=r.period,
+        window=r.window,
+        baseline_periods=r.baseline_periods,
+        min_items=r.min_items,
+        min_accounts=r.min_accounts,
+        fdr_alpha=r.fdr_alpha,
+    )
+
+
+def items_frame(lake: Lake, cfg: ChorusConfig, key: bytes) -> pd.DataFrame:
+    """One row per feedback item with its theme, period, customer attributes as of its date and weight."""
+    from transforms.ids import pseudonym
+
+    cols = [
+        "feedback_id",
+        "source",
+        "source_kind",
+        "created_at",
+        "account_id",
+        "customer_id",
+        "is_internal",
+        "rating",
+        "nps",
+        "feedback_type",
+        "sentiment",
+        "text",
+        "title",
+        "url",
+        "language",
+        "pii_redactions",
+    ]
+    fb = lake.read_feedback(columns=cols).to_pandas()
+    asg = lake.read_table("assignments")
+    fb = fb.merge(
+        asg.to_pandas()[["feedback_id", "theme_id", "similarity"]]
+        if asg is not None
+        else pd.DataFrame(columns=["feedback_id", "theme_id", "similarity"]),
+        on="feedback_id",
+        how="left",
+    )
+    fb = fb.sort_values("feedback_id", kind="stable").reset_index(drop=True)
+    if cfg.customers is not None:
+        customers = pseudonymised_customers(
+            read_customers(cfg.resolve(cfg.customers.path), cfg.customers.format),
+            lambda a: pseudonym(a, key, "acct"),
+        )
+    else:
+        from transforms.segments import customers_frame
+
+        customers = customers_frame(pd.DataFrame({"account_id": pd.Series([], dtype="string")}))
+    attrs = attributes_as_of(fb["account_id"].tolist(), fb["created_at"].tolist(), customers)
+    for col in attrs.columns:
+        fb[f"acct_{col}"] = attrs[col].to_numpy()
+    fb["period_start"] = period_starts(fb["created_at"], cfg.report.period)
+    as_of = (
+        pd.to_datetime(fb["created_at"], utc=True).max() if len(fb) else pd.Timestamp.now(tz="UTC")
+    )
+    fb.attrs["as_of"] = as_of
+    fb.attrs["customers"] = customers
+    ages = (as_of - pd.to_datetime(fb["created_at"], utc=True)).dt.total_seconds() / 86400.0
+    masks = segment_masks(attrs, cfg.segments)
+    seg_factor = np.ones(len(fb))
+    for name, factor in cfg.weighting.segment.items():
+        if name in masks:
+            seg_factor = np.where(masks[name], np.maximum(seg_factor, factor), seg_factor)
+    base = base_weights(
+        fb["source_kind"].tolist(),
+        fb["is_internal"].fillna(False).tolist(),
+        attrs["target_market"].fillna(False).astype(bool).tolist(),
+        pd.to_numeric(attrs["arr"], errors="coerce").fillna(0.0).tolist(),
+        ages.tolist(),
+        seg_factor,
+        cfg.weighting,
+    )
+    fb["speaker"] = fb["account_id"].fillna(fb["customer_id"])
+    group = fb["theme_id"].fillna("-").astype(str) + "|" + fb["period_start"].astype(str)
+    fb["weight"] = base * repeat_factors(
+        fb["speaker"].tolist(),
+        group.tolist(),
+        fb["created_at"].tolist(),
+        cfg.weighting.repeat_decay,
+    )
+    fb.attrs["masks"] = masks
+    fb.attrs["segment_rules"] = list(cfg.segments)
+    return fb
+
+
+def compute_trends(lake: Lake, cfg: ChorusConfig, items: pd.DataFrame) -> pd.DataFrame:
+    themes = lake.read_table("themes")
+    tdf = (
+        themes.to_pandas()
+        if themes is not None
+        else pd.DataFrame(columns=["theme_id", "label", "first_seen"])
+    )
+    labels = dict(zip(tdf["theme_id"], tdf["label"], strict=True))
+    first_seen = {}
+    for tid, fs in zip(tdf["theme_id"], tdf["first_seen"], strict=True):
+        if fs is not None and not pd.isna(fs):
+            first_seen[tid] = period_starts(pd.Series([fs]), cfg.report.period).iloc[0]
+    trends = weighted_trends(
+        items[["theme_id", "period_start", "weight", "speaker"]],
+        items.attrs["masks"],
+        labels,
+        first_seen,
+        cfg.weighting.version,
+        trend_params(cfg),
+    )
+    lake.replace_table("trends", pa.Table.from_pandas(trends, preserve_index=False))
+    return trends
+
+
+def newest_flags(trends: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the newest period that carry a flag (emerging, rising, fading)."""
+    if trends.empty:
+        return trends
+    last = trends["period_start"].max()
+    return trends[(trends["period_start"] == last) & trends["flag"].notna()]
+
+
+def summary(items: pd.DataFrame) -> dict[str, Any]:
+    return {
+        "items": int(len(items)),
+        "themed": int(items["theme_id"].notna().sum()),
+        "sources": int(items["source"].nunique()),
+    }

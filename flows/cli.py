@@ -1,0 +1,134 @@
+"""The `chorus` command line. Heavy libraries load inside commands, so `chorus --help` is instant."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+import time
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Chorus: customer feedback from every source into one embedded Parquet table and weighted trend reports per segment.",
+)
+
+ConfigOpt = typer.Option(..., "--config", "-c", help="Path to chorus.yaml", exists=False)
+
+
+def _fail(msg: str) -> None:
+    typer.secho(msg, fg=typer.colors.RED, err=True)
+    raise typer.Exit(2)
+
+
+def _checked_config(path: str) -> str:
+    from flows.config import ConfigError, load_config
+
+    try:
+        load_config(path)
+    except ConfigError as exc:
+        _fail(str(exc))
+    return str(Path(path).resolve())
+
+
+def _quiet_env() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+@app.command()
+def validate(config: str = ConfigOpt) -> None:
+    """Check a config file and say what is wrong, key by key."""
+    _checked_config(config)
+    typer.echo(f"{config}: OK")
+
+
+@app.command()
+def run(
+    config: str = ConfigOpt,
+    step: str = typer.Option("pipeline", help="pipeline, ingest, process or report"),
+) -> None:
+    """Run the pipeline (or one step of it) on a config, under Prefect."""
+    path = _checked_config(config)
+    _quiet_env()
+    from flows.config import ConfigError
+
+    try:
+        result = _run_step(path, step)
+    except ConfigError as exc:
+        _fail(str(exc))
+    if isinstance(result, dict) and "report" in result:
+        typer.echo(f"report: {result['report']['html']}")
+
+
+def _run_step(path: str, step: str) -> dict:
+    if step == "pipeline":
+        from flows.pipeline import pipeline
+
+        return pipeline(path)
+    if step == "ingest":
+        from flows.ingest import ingest
+
+        return ingest(path)
+    if step == "process":
+        from flows.process import process
+
+        return process(path)
+    if step == "report":
+        from flows.report import report
+
+        return {"report": report(path)}
+    _fail(f"--step: got {step!r}; expected one of pipeline, ingest, process, report")
+    return {}
+
+
+@app.command()
+def demo(
+    directory: str = typer.Option(
+        ".demo", "--dir", help="Where the demo data, lake and reports go"
+    ),
+    items: int = typer.Option(6000, help="How many feedback items to generate"),
+    seed: int = typer.Option(7, help="Generator seed"),
+) -> None:
+    """Generate the bundled demo data and run the whole pipeline on it."""
+    from flows.demo import generate_demo
+
+    _quiet_env()
+    out = Path(directory).resolve()
+    started = time.monotonic()
+    manifest = generate_demo(out, seed=seed, n_items=items)
+    key_file = out / ".pseudonym_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    os.environ.setdefault("CHORUS_PSEUDONYM_KEY", key_file.read_text().strip())
+    typer.echo(f"demo data: {manifest.total_items:,} items in {out / 'inbox'}")
+    config = out / "chorus.yaml"
+    result = _run_step(str(config), "pipeline")
+    typer.echo(f"lake:   {out / 'lake'}")
+    typer.echo(f"report: {result['report']['html']}")
+    typer.echo(f"        {result['report']['md']}")
+    typer.echo(f"done in {time.monotonic() - started:.0f} s")
+
+
+@app.command()
+def connectors() -> None:
+    """List every connector type with its source kind and the vendor documentation it follows."""
+    from connectors.registry import CONNECTORS, connector_class
+
+    for name in sorted(CONNECTORS):
+        cls = connector_class(name)
+        typer.echo(f"{name:<22} {cls.source_kind:<9} {cls.docs_url}")
+
+
+def main() -> None:  # pragma: no cover
+    sys.exit(app())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

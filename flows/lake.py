@@ -1,0 +1,392 @@
+"""The lake: one writer per dataset, atomic and idempotent writes, on a path or any fsspec URL.
+
+Atomicity: every Parquet or JSON file is written whole and then moved into place (a local
+rename is atomic; an object-store PUT is atomic), and readers ignore names starting with '.'
+or '_'. A partition holds exactly one file, so a crash leaves either the old or the new file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import fsspec
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from schemas.catalog import CATALOG
+from schemas.feedback import FEEDBACK_SCHEMA
+
+PART = "part-0.parquet"
+# columns that may differ between two deliveries of the same content
+_VOLATILE = {"ingested_at"}
+
+
+@dataclass(frozen=True)
+class RawBatch:
+    source: str
+    batch_id: str
+    path: str
+
+
+@dataclass(frozen=True)
+class UpsertStats:
+    inserted: int
+    updated: int
+    unchanged: int
+    stale: int  # older versions than what the lake already holds
+    partitions_written: int
+
+
+class Lake:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.fs, self.root = fsspec.core.url_to_fs(url)
+        self.local = "file" in (
+            self.fs.protocol if isinstance(self.fs.protocol, tuple) else (self.fs.protocol,)
+        )
+        if self.local:
+            os.makedirs(self.root, exist_ok=True)
+
+    # ---- paths and atomic files -------------------------------------------------------
+    def path(self, *parts: str) -> str:
+        return "/".join([self.root.rstrip("/"), *parts])
+
+    def dataset_path(self, name: str) -> str:
+        return self.path(CATALOG[name].path)
+
+    def _write_bytes(self, path: str, data: bytes) -> None:
+        parent = path.rsplit("/", 1)[0]
+        self.fs.makedirs(parent, exist_ok=True)
+        if not self.local:
+            self.fs.pipe_file(path, data)  # a single PUT: atomic on object stores
+            return
+        tmp = f"{parent}/.tmp-{uuid.uuid4().hex}"
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    def _write_parquet(self, path: str, table: pa.Table) -> None:
+        buf = io.BytesIO()
+        pq.write_table(table, buf, compression="zstd")
+        self._write_bytes(path, buf.getvalue())
+
+    def _read_parquet(self, path: str, columns: list[str] | None = None) -> pa.Table:
+        with self.fs.open(path, "rb") as fh:
+            return pq.read_table(fh, columns=columns)
+
+    @contextmanager
+    def lock(self, name: str) -> Iterator[None]:
+        """An exclusive lock for one dataset's writer (local lakes; object stores rely on Prefect)."""
+        if not self.local:
+            yield
+            return
+        from filelock import FileLock
+
+        os.makedirs(self.path("_locks"), exist_ok=True)
+        with FileLock(self.path("_locks", f"{name}.lock")):
+            yield
+
+    # ---- state ------------------------------------------------------------------------
+    def read_state(self, name: str) -> dict[str, Any]:
+        path = self.path("_state", f"{name}.json")
+        if not self.fs.exists(path):
+            return {}
+        with self.fs.open(path, "rb") as fh:
+            return json.loads(fh.read())
+
+    def write_state(self, name: str, state: dict[str, Any]) -> None:
+        self._write_bytes(
+            self.path("_state", f"{name}.json"),
+            json.dumps(state, sort_keys=True, indent=1).encode(),
+        )
+
+    # ---- raw landing zone (restricted: payloads as received) --------------------------
+    def land_raw(
+        self, source: str, batch_id: str, items: list[dict[str, Any]], meta: dict[str, Any]
+    ) -> RawBatch:
+        path = self.path("raw", source, f"{batch_id}.json.gz")
+        doc = {
+            "batch_id": batch_id,
+            "source": source,
+            "landed_at": datetime.now(UTC).isoformat(),
+            "meta": meta,
+            "items": items,
+        }
+        self._write_bytes(path, gzip.compress(json.dumps(doc, default=str).encode(), mtime=0))
+        return RawBatch(source, batch_id, path)
+
+    def raw_batches(self, source: str | None = None) -> list[RawBatch]:
+        base = self.path("raw")
+        if not self.fs.exists(base):
+            return []
+        sources = (
+            [source]
+            if source
+            else sorted(p.rsplit("/", 1)[-1] for p in self.fs.ls(base, detail=False))
+        )
+        out = []
+        for s in sources:
+            folder = self.path("raw", s)
+            if not self.fs.exists(folder):
+                continue
+            for p in sorted(self.fs.ls(folder, detail=False)):
+                name = p.rsplit("/", 1)[-1]
+                if name.endswith(".json.gz") and not name.startswith("."):
+                    out.append(RawBatch(s, name[: -len(".json.gz")], p))
+        return out
+
+    def read_raw(self, batch: RawBatch) -> dict[str, Any]:
+        with self.fs.open(batch.path, "rb") as fh:
+            return json.loads(gzip.decompress(fh.read()))
+
+    # ---- feedback: upsert by feedback_id ----------------------------------------------
+    def _feedback_partitions(self) -> list[tuple[str, str, str]]:
+        base = self.dataset_path("feedback")
+        if not self.fs.exists(base):
+            return []
+        out = []
+        for p in self.fs.glob(f"{base}/source=*/created_month=*/{PART}"):
+            parts = p.split("/")
+            out.append((parts[-3].split("=", 1)[1], parts[-2].split("=", 1)[1], p))
+        return sorted(out)
+
+    def feedback_index(self) -> pa.Table:
+        """feedback_id, source, created_month, text_hash and updated_at of every stored row."""
+        tables = []
+        for source, month, path in self._feedback_partitions():
+            t = self._read_parquet(path, columns=["feedback_id", "text_hash", "updated_at"])
+            n = t.num_rows
+            tables.append(
+                t.append_column("source", pa.array([source] * n, pa.string())).append_column(
+                    "created_month", pa.array([month] * n, pa.string())
+                )
+            )
+        if not tables:
+            return pa.table(
+                {
+                    "feedback_id": pa.array([], pa.string()),
+                    "text_hash": pa.array([], pa.string()),
+                    "updated_at": pa.array([], FEEDBACK_SCHEMA.field("updated_at").type),
+                    "source": pa.array([], pa.string()),
+                    "created_month": pa.array([], pa.string()),
+                }
+            )
+        return pa.concat_tables(tables)
+
+    def upsert_feedback(self, rows: pa.Table) -> UpsertStats:
+        """Insert new items, replace changed ones (newer updated_at wins), leave the rest byte-identical."""
+        rows = rows.select(FEEDBACK_SCHEMA.names).cast(FEEDBACK_SCHEMA)
+        rows = _latest_per_id(rows)
+        with self.lock("feedback"):
+            index = self.feedback_index()
+            home = dict(
+                zip(
+                    index["feedback_id"].to_pylist(),
+                    zip(
+                        index["source"].to_pylist(), index["created_month"].to_pylist(), strict=True
+                    ),
+                    strict=True,
+                )
+            )
+            keys = [
+                home.get(fid, (s, m))
+                for fid, s, m in zip(
+                    rows["feedback_id"].to_pylist(),
+                    rows["source"].to_pylist(),
+                    rows["created_month"].to_pylist(),
+                    strict=True,
+                )
+            ]
+            groups: dict[tuple[str, str], list[int]] = {}
+            for i, key in enumerate(keys):
+                groups.setdefault(key, []).append(i)
+            inserted = updated = unchanged = stale = written = 0
+            for (source, month), idx in sorted(groups.items()):
+                incoming = rows.take(idx)
+                if (
+                    incoming["created_month"][0].as_py() != month
+                ):  # an item keeps its first partition
+                    incoming = incoming.set_column(
+                        incoming.schema.get_field_index("created_month"),
+                        "created_month",
+                        pa.array([month] * incoming.num_rows, pa.string()),
+                    )
+                path = self.path(
+                    CATALOG["feedback"].path, f"source={source}", f"created_month={month}", PART
+                )
+                existing = self._read_parquet(path) if self.fs.exists(path) else None
+                merged, stats = _merge_partition(existing, incoming, source, month)
+                inserted += stats[0]
+                updated += stats[1]
+                unchanged += stats[2]
+                stale += stats[3]
+                if stats[0] or stats[1]:
+                    self._write_parquet(path, merged)
+                    written += 1
+        return UpsertStats(inserted, updated, unchanged, stale, written)
+
+    def read_feedback(self, columns: list[str] | None = None) -> pa.Table:
+        """All current feedback rows (partition columns restored as plain strings)."""
+        tables = []
+        for source, month, path in self._feedback_partitions():
+            cols = (
+                None
+                if columns is None
+                else [c for c in columns if c not in ("source", "created_month")]
+            )
+            t = self._read_parquet(path, columns=cols)
+            t = t.append_column(
+                "source", pa.array([source] * t.num_rows, pa.string())
+            ).append_column("created_month", pa.array([month] * t.num_rows, pa.string()))
+            tables.append(t.select(columns) if columns else t.select(FEEDBACK_SCHEMA.names))
+        if not tables:
+            schema = (
+                FEEDBACK_SCHEMA
+                if columns is None
+                else pa.schema([FEEDBACK_SCHEMA.field(c) for c in columns])
+            )
+            return schema.empty_table()
+        return pa.concat_tables(tables)
+
+    # ---- small derived tables, replaced whole ------------------------------------------
+    def replace_table(self, name: str, table: pa.Table) -> str:
+        schema = CATALOG[name].schema
+        if schema is not None:
+            table = table.select(schema.names).cast(schema)
+        path = self.path(CATALOG[name].path, PART)
+        self._write_parquet(path, table)
+        return path
+
+    def read_table(self, name: str) -> pa.Table | None:
+        path = self.path(CATALOG[name].path, PART)
+        if not self.fs.exists(path):
+            return None
+        return self._read_parquet(path)
+
+    def write_quarantine(self, source: str, batch_id: str, table: pa.Table) -> str | None:
+        path = self.path(CATALOG["quarantine"].path, f"source={source}", f"{batch_id}.parquet")
+        if table.num_rows == 0:
+            return None
+        self._write_parquet(
+            path,
+            table.select(CATALOG["quarantine"].schema.names).cast(CATALOG["quarantine"].schema),
+        )
+        return path
+
+    def read_quarantine(self) -> pa.Table:
+        base = self.dataset_path("quarantine")
+        schema = CATALOG["quarantine"].schema
+        files = sorted(self.fs.glob(f"{base}/source=*/*.parquet")) if self.fs.exists(base) else []
+        tables = []
+        for p in files:
+            t = self._read_parquet(p)
+            tables.append(t.select(schema.names).cast(schema))
+        return pa.concat_tables(tables) if tables else schema.empty_table()
+
+    # ---- embedding cache keyed by text hash --------------------------------------------
+    def _cache_dir(self, model: str) -> str:
+        slug = "".join(c if c.isalnum() or c in "-_." else "_" for c in model)
+        return self.path(CATALOG["embedding_cache"].path, f"model={slug}")
+
+    def cached_embeddings(self, model: str, hashes: set[str]) -> dict[str, Any]:
+        folder = self._cache_dir(model)
+        out: dict[str, Any] = {}
+        if not hashes or not self.fs.exists(folder):
+            return out
+        for p in sorted(self.fs.glob(f"{folder}/*.parquet")):
+            t = self._read_parquet(p)
+            mask = pc.is_in(t["text_hash"], value_set=pa.array(sorted(hashes), pa.string()))
+            t = t.filter(mask)
+            if t.num_rows:
+                emb = (
+                    t["embedding"]
+                    .combine_chunks()
+                    .flatten()
+                    .to_numpy(zero_copy_only=False)
+                    .reshape(t.num_rows, -1)
+                )
+                out.update(zip(t["text_hash"].to_pylist(), emb, strict=True))
+        return out
+
+    def add_embeddings(self, model: str, table: pa.Table) -> str | None:
+        if table.num_rows == 0:
+            return None
+        key = uuid.uuid5(uuid.NAMESPACE_OID, ",".join(sorted(table["text_hash"].to_pylist()))).hex
+        path = f"{self._cache_dir(model)}/part-{key}.parquet"
+        self._write_parquet(path, table.cast(CATALOG["embedding_cache"].schema))
+        return path
+
+
+def _latest_per_id(rows: pa.Table) -> pa.Table:
+    """One row per feedback_id: the latest updated_at (then the last delivered)."""
+    if rows.num_rows <= 1:
+        return rows
+    order = pc.sort_indices(
+        rows, sort_keys=[("feedback_id", "ascending"), ("updated_at", "ascending")]
+    )
+    rows = rows.take(order)
+    ids = rows["feedback_id"].to_pylist()
+    keep = [i for i in range(len(ids)) if i == len(ids) - 1 or ids[i] != ids[i + 1]]
+    return rows.take(keep)
+
+
+def _content(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k not in _VOLATILE}
+
+
+def _merge_partition(
+    existing: pa.Table | None, incoming: pa.Table, source: str, month: str
+) -> tuple[pa.Table, tuple[int, int, int, int]]:
+    stored_cols = [n for n in FEEDBACK_SCHEMA.names if n not in ("source", "created_month")]
+    incoming_stored = incoming.select(stored_cols)
+    if existing is None or existing.num_rows == 0:
+        return incoming_stored.sort_by("feedback_id"), (incoming.num_rows, 0, 0, 0)
+    existing = existing.select(stored_cols).cast(
+        pa.schema([FEEDBACK_SCHEMA.field(c) for c in stored_cols])
+    )
+    ids = pa.array(incoming_stored["feedback_id"].to_pylist(), pa.string())
+    old = {
+        r["feedback_id"]: r
+        for r in existing.filter(pc.is_in(existing["feedback_id"], value_set=ids)).to_pylist()
+    }
+    keep_new: list[int] = []
+    inserted = updated = unchanged = stale = 0
+    for i, row in enumerate(incoming_stored.to_pylist()):
+        prev = old.get(row["feedback_id"])
+        if prev is None:
+            inserted += 1
+            keep_new.append(i)
+        elif _content(prev) == _content(row):
+            unchanged += 1
+        elif prev["updated_at"] and row["updated_at"] and row["updated_at"] < prev["updated_at"]:
+            stale += 1
+        else:
+            updated += 1
+            keep_new.append(i)
+    if not keep_new:
+        return existing, (0, 0, unchanged, stale)
+    replaced = set(incoming_stored.take(keep_new)["feedback_id"].to_pylist())
+    kept = existing.filter(
+        pc.invert(
+            pc.is_in(existing["feedback_id"], value_set=pa.array(sorted(replaced), pa.string()))
+        )
+    )
+    merged = pa.concat_tables([kept, incoming_stored.take(keep_new)]).sort_by("feedback_id")
+    return merged, (inserted, updated, unchanged, stale)

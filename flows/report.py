@@ -1,0 +1,75 @@
+"""Report: themes with stable ids, weighted trends per segment, and the Markdown/HTML report."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict
+from typing import Any
+
+from prefect import flow, task
+
+from flows.analysis import compute_trends, items_frame, newest_flags, update_themes
+from flows.runtime import context, emit, logger, pseudonym_key
+
+
+@task(tags=["chorus-themes-writer"])
+def themes_step(config_path: str) -> dict[str, Any]:
+    cfg, lake = context(config_path)
+    run = update_themes(lake, cfg)
+    logger().info(
+        "themes: %d (%d new, %d merged), %d items assigned, %.1f%% unassigned",
+        run.themes,
+        run.born,
+        run.merged,
+        run.assigned,
+        100 * run.unassigned_share,
+    )
+    return asdict(run)
+
+
+@task(tags=["chorus-trends-writer"])
+def report_step(config_path: str, counts: dict[str, Any] | None = None) -> dict[str, str]:
+    """Trends to trends/, then the report files; returns their paths."""
+    from flows.render import html_report, markdown_report
+    from transforms.report import report_model
+
+    cfg, lake = context(config_path)
+    items = items_frame(lake, cfg, pseudonym_key(cfg))
+    trends = compute_trends(lake, cfg, items)
+    themes = lake.read_table("themes")
+    counts = counts or lake.read_state("runs/process_last")
+    model = report_model(
+        items, trends, themes.to_pandas() if themes is not None else None, cfg, counts
+    )
+    out_dir = cfg.reports_dir
+    os.makedirs(out_dir, exist_ok=True)
+    paths = {}
+    for ext, text in (("md", markdown_report(model)), ("html", html_report(model))):
+        for name in (f"report-{model.as_of}.{ext}", f"latest.{ext}"):
+            path = os.path.join(out_dir, name)
+            tmp = os.path.join(out_dir, f".{name}.tmp")
+            with open(tmp, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.replace(tmp, path)
+        paths[ext] = os.path.join(out_dir, f"latest.{ext}")
+    flags = newest_flags(trends)
+    for row in flags[flags["flag"] == "emerging"].itertuples():
+        emit(
+            "theme_emerging",
+            f"chorus.theme.{row.theme_id}",
+            {"label": row.theme_label, "segment": row.segment, "count": int(row.count)},
+            **{"chorus.segment": row.segment},
+        )
+    emit(
+        "report_published",
+        "chorus.report.latest",
+        {"html": paths["html"], "markdown": paths["md"], "flags": len(flags), "as_of": model.as_of},
+    )
+    logger().info("report: %s (%d flagged theme x segment rows)", paths["html"], len(flags))
+    return paths
+
+
+@flow(name="chorus-report", log_prints=True)
+def report(config_path: str, counts: dict[str, Any] | None = None) -> dict[str, str]:
+    themes_step(config_path)
+    return report_step(config_path, counts)

@@ -1,0 +1,232 @@
+"""The processing step as plain functions: raw batches in, canonical, redacted, embedded rows out.
+
+Prefect tasks call these; tests call them directly.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from connectors.base import ParseError
+from connectors.registry import build_connector
+from flows.config import ChorusConfig
+from flows.lake import Lake, RawBatch
+from schemas.feedback import EMBEDDING_DIM, FEEDBACK_SCHEMA, FEEDBACK_SCHEMA_VERSION, SOURCE_KINDS
+from transforms import classify, ids
+from transforms.embed import Embedder, embeddings_for
+from transforms.normalize import detected_language, normalized_text
+from transforms.redact import redacted
+
+MAX_TEXT_CHARS = 200_000
+_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class ProcessStats:
+    batches: int = 0
+    landed: int = 0  # items in the raw batches
+    rows: int = 0  # canonical rows parsed (an item may give several)
+    written: int = 0  # rows inserted or updated in feedback/
+    unchanged: int = 0
+    stale: int = 0
+    quarantined: int = 0
+    embedded: int = 0  # texts sent to the model (cache misses)
+    per_source: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+def row_problems(row: dict[str, Any], now: datetime) -> list[str]:
+    """Why a canonical row cannot be stored (empty list when it can)."""
+    out = []
+    if not row.get("source_id"):
+        out.append("source_id is empty")
+    if row.get("source_kind") not in SOURCE_KINDS:
+        out.append(f"source_kind {row.get('source_kind')!r} is not one of {list(SOURCE_KINDS)}")
+    created = row.get("created_at")
+    if not isinstance(created, datetime):
+        out.append("created_at is missing")
+    elif not _EARLIEST <= created <= now + timedelta(days=1):
+        out.append(
+            f"created_at {created.isoformat()} is implausible (before 2000 or in the future)"
+        )
+    text, title = row.get("text") or "", row.get("title") or ""
+    if not isinstance(text, str) or not isinstance(title, str):
+        out.append("text and title must be strings")
+    elif len(text) > MAX_TEXT_CHARS:
+        out.append(f"text is {len(text):,} characters, above the {MAX_TEXT_CHARS:,} limit")
+    elif (
+        not text.strip()
+        and not title.strip()
+        and row.get("rating") is None
+        and row.get("nps") is None
+    ):
+        out.append("empty: no text, no title and no score")
+    rating = row.get("rating")
+    if rating is not None and not 0.0 <= rating <= 1.0:
+        out.append(f"rating {rating!r} is outside [0, 1] after normalisation")
+    return out
+
+
+def _quarantine_row(
+    source: str, batch_id: str, index: int, item: Any, reason: str, now: datetime
+) -> dict[str, Any]:
+    source_id = None
+    if isinstance(item, dict):
+        source_id = str(item.get("source_id") or item.get("id") or "") or None
+    return {
+        "source": source,
+        "batch_id": batch_id,
+        "item_index": index,
+        "source_id": source_id,
+        "reason": reason,
+        "payload": json.dumps(item, default=str)[:1_000_000],
+        "quarantined_at": now,
+    }
+
+
+def canonical_rows(
+    cfg: ChorusConfig, batch: RawBatch, doc: dict[str, Any], now: datetime
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(clean canonical rows, quarantine rows) for one raw batch; one bad item never stops the rest."""
+    connector = build_connector(cfg.source(batch.source), resolve_path=cfg.resolve)
+    good, bad = [], []
+    for i, item in enumerate(doc.get("items", [])):
+        try:
+            rows = connector.parse(item)
+        except ParseError as exc:
+            bad.append(_quarantine_row(batch.source, batch.batch_id, i, item, f"parse: {exc}", now))
+            continue
+        except (
+            Exception
+        ) as exc:  # a connector bug must not sink the batch: quarantine with the cause
+            bad.append(
+                _quarantine_row(
+                    batch.source,
+                    batch.batch_id,
+                    i,
+                    item,
+                    f"parse: unexpected {type(exc).__name__}: {exc}",
+                    now,
+                )
+            )
+            continue
+        for row in rows:
+            row["text"] = normalized_text(row.get("text") or "")
+            row["title"] = normalized_text(row.get("title") or "") or None
+            problems = row_problems(row, now)
+            if problems:
+                bad.append(
+                    _quarantine_row(
+                        batch.source,
+                        batch.batch_id,
+                        i,
+                        item,
+                        "invalid: " + "; ".join(problems),
+                        now,
+                    )
+                )
+            else:
+                row["_batch"] = batch.batch_id
+                good.append(row)
+    return good, bad
+
+
+def enriched_table(
+    rows: list[dict[str, Any]], cfg: ChorusConfig, key: bytes, now: datetime
+) -> tuple[pa.Table, list[str]]:
+    """Redacted, pseudonymised, classified rows as a feedback table (embedding still empty), and texts to embed."""
+    internal_domains = {d.lower() for d in cfg.internal_domains}
+    out, embed_texts = [], []
+    for row in rows:
+        title = redacted(row["title"]) if row.get("title") else None
+        body = redacted(row["text"])
+        text = body.text
+        full = f"{title.text}\n{text}" if title and title.text not in text else text
+        domain = ids.email_domain(row.get("customer_id"))
+        internal = bool(row.get("is_internal")) or (domain in internal_domains if domain else False)
+        created: datetime = row["created_at"]
+        out.append(
+            {
+                **{k: row.get(k) for k in FEEDBACK_SCHEMA.names if k in row},
+                "feedback_id": ids.feedback_id(row["source"], row["source_id"]),
+                "account_id": ids.pseudonym(row.get("account_id"), key, "acct"),
+                "customer_id": ids.pseudonym(row.get("customer_id"), key, "cust"),
+                "title": title.text if title else None,
+                "text": text,
+                "is_internal": internal,
+                "updated_at": row.get("updated_at") or created,
+                "ingested_at": now,
+                "language": detected_language(full),
+                "feedback_type": classify.feedback_type(full) if full.strip() else "other",
+                "sentiment": classify.sentiment(full, row.get("rating"), row.get("nps")),
+                "text_hash": ids.text_hash(full),
+                "pii_redactions": list((title.kinds if title else ()) + body.kinds),
+                "embedding": None,
+                "embedding_model": None,
+                "schema_version": FEEDBACK_SCHEMA_VERSION,
+                "created_month": created.strftime("%Y-%m"),
+            }
+        )
+        embed_texts.append(full)
+    return pa.Table.from_pylist(out, schema=FEEDBACK_SCHEMA), embed_texts
+
+
+def with_embeddings(
+    table: pa.Table,
+    texts: list[str],
+    lake: Lake,
+    embedder: Embedder,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[pa.Table, int]:
+    """Fill `embedding` for rows with text, reusing the cache by text hash; returns (table, texts embedded)."""
+    hashes = table["text_hash"].to_pylist()
+    has_text = [bool(t.strip()) for t in texts]
+    want = {h for h, ok in zip(hashes, has_text, strict=True) if ok}
+    cached = lake.cached_embeddings(embedder.model, want)
+    sel = [i for i, ok in enumerate(has_text) if ok]
+    vectors, fresh = embeddings_for(
+        [hashes[i] for i in sel], [texts[i] for i in sel], cached, embedder, progress
+    )
+    if fresh:
+        fh = sorted(fresh)
+        mat = np.stack([fresh[h] for h in fh]).astype(np.float32)
+        lake.add_embeddings(
+            embedder.model,
+            pa.table(
+                {
+                    "text_hash": fh,
+                    "embedding": pa.FixedSizeListArray.from_arrays(
+                        pa.array(mat.ravel()), EMBEDDING_DIM
+                    ),
+                }
+            ),
+        )
+    full = np.zeros((table.num_rows, EMBEDDING_DIM), dtype=np.float32)
+    if sel:
+        full[sel] = vectors
+    mask = np.array([not ok for ok in has_text])
+    emb = pa.FixedSizeListArray.from_arrays(pa.array(full.ravel()), EMBEDDING_DIM)
+    emb = (
+        pa.array(
+            [v if ok else None for v, ok in zip(emb.to_pylist(), has_text, strict=True)],
+            type=emb.type,
+        )
+        if mask.any()
+        else emb
+    )
+    models = pa.array([embedder.model if ok else None for ok in has_text], pa.string())
+    table = table.set_column(
+        table.schema.get_field_index("embedding"), FEEDBACK_SCHEMA.field("embedding"), emb
+    )
+    table = table.set_column(
+        table.schema.get_field_index("embedding_model"),
+        FEEDBACK_SCHEMA.field("embedding_model"),
+        models,
+    )
+    return table, len(fresh)

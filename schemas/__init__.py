@@ -1,0 +1,1 @@
+"""Arrow schemas of every Chorus dataset, with their versions, and the dataset catalog."""

@@ -1,0 +1,30 @@
+"""Stable identifiers: feedback ids, text hashes and keyed pseudonyms for people and accounts."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+
+def feedback_id(source: str, source_id: str) -> str:
+    """A stable id for one item of one source (same inputs, same id, across runs and machines)."""
+    return hashlib.sha256(f"{source}\x1f{source_id}".encode()).hexdigest()[:24]
+
+
+def text_hash(text: str) -> str:
+    """The key of the embedding cache: identical (redacted) texts share one embedding."""
+    return hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest()[:32]
+
+
+def pseudonym(value: str | None, key: bytes, prefix: str) -> str | None:
+    """A keyed HMAC-SHA256 pseudonym: joinable across datasets, not reversible without the key."""
+    if value is None or value == "":
+        return None
+    digest = hmac.new(key, value.strip().lower().encode(), hashlib.sha256).hexdigest()[:20]
+    return f"{prefix}_{digest}"
+
+
+def email_domain(value: str | None) -> str | None:
+    if not value or "@" not in value:
+        return None
+    return value.rsplit("@", 1)[1].strip().lower()

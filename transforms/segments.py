@@ -1,0 +1,141 @@
+"""Customers as of the feedback's date, and segment membership from named rules over their attributes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+CUSTOMER_COLUMNS = (
+    "account_id",
+    "account_name",
+    "plan",
+    "arr",
+    "region",
+    "lifecycle",
+    "persona",
+    "target_market",
+    "valid_from",
+)
+_REQUIRED = ("account_id",)
+
+
+class CustomersError(ValueError):
+    """A problem in the customers table, naming the file, row and column."""
+
+
+def customers_frame(raw: pd.DataFrame, origin: str = "customers") -> pd.DataFrame:
+    """The customers table with typed columns; missing optional columns are added empty."""
+    missing = [c for c in _REQUIRED if c not in raw.columns]
+    if missing:
+        raise CustomersError(f"{origin}: missing column(s) {missing}; found {list(raw.columns)}")
+    df = raw.copy()
+    for col in CUSTOMER_COLUMNS:
+        if col not in df.columns:
+            df[col] = None
+    df = df[list(CUSTOMER_COLUMNS)]
+    df["account_id"] = df["account_id"].astype("string")
+    if df["account_id"].isna().any():
+        row = int(np.flatnonzero(df["account_id"].isna().to_numpy())[0]) + 2
+        raise CustomersError(f"{origin}: row {row}: account_id is empty")
+    arr = pd.to_numeric(df["arr"], errors="coerce")
+    bad = df["arr"].notna() & (df["arr"].astype("string") != "") & arr.isna()
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
+        raise CustomersError(
+            f"{origin}: row {row}: arr {df['arr'].iloc[row - 2]!r} is not a number"
+        )
+    df["arr"] = arr.fillna(0.0).astype(float)
+    tm = df["target_market"].astype("string").str.strip().str.lower()
+    df["target_market"] = tm.isin(["true", "1", "yes", "y", "t"])
+    vf = pd.to_datetime(df["valid_from"], errors="coerce", utc=True)
+    bad = df["valid_from"].notna() & (df["valid_from"].astype("string") != "") & vf.isna()
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
+        raise CustomersError(
+            f"{origin}: row {row}: valid_from {df['valid_from'].iloc[row - 2]!r} is not a date"
+        )
+    df["valid_from"] = vf.fillna(pd.Timestamp("1970-01-01", tz="UTC"))
+    for col in ("account_name", "plan", "region", "lifecycle", "persona"):
+        df[col] = df[col].astype("string")
+    return df.sort_values(["account_id", "valid_from"], kind="stable").reset_index(drop=True)
+
+
+def read_customers(path: str, fmt: str | None = None) -> pd.DataFrame:
+    fmt = fmt or ("parquet" if path.endswith(".parquet") else "csv")
+    try:
+        raw = (
+            pd.read_parquet(path)
+            if fmt == "parquet"
+            else pd.read_csv(path, dtype=str, keep_default_na=False)
+        )
+    except FileNotFoundError:
+        raise CustomersError(f"customers.path {path!r}: no such file") from None
+    if fmt == "csv":
+        raw = raw.replace({"": None})
+    return customers_frame(raw, origin=path)
+
+
+def pseudonymised_customers(
+    customers: pd.DataFrame, pseudonym: Callable[[str], str | None]
+) -> pd.DataFrame:
+    out = customers.copy()
+    out["account_id"] = [pseudonym(a) for a in out["account_id"]]
+    return out
+
+
+def attributes_as_of(
+    account_ids: Sequence[str | None], dates: Sequence[Any], customers: pd.DataFrame
+) -> pd.DataFrame:
+    """Per item, the account's attributes valid at the item's date (its earliest row if before all)."""
+    items = pd.DataFrame(
+        {
+            "_i": np.arange(len(account_ids)),
+            "account_id": pd.array(account_ids, dtype="string"),
+            "at": pd.to_datetime(pd.Series(dates), utc=True),
+        }
+    )
+    cols = [c for c in CUSTOMER_COLUMNS if c not in ("account_id", "valid_from")]
+    out = pd.DataFrame(index=np.arange(len(account_ids)), columns=cols)
+    known = items[items["account_id"].notna()].sort_values("at", kind="stable")
+    if len(known) and len(customers):
+        cust = customers.sort_values("valid_from", kind="stable")
+        matched = pd.merge_asof(
+            known, cust, left_on="at", right_on="valid_from", by="account_id", direction="backward"
+        )
+        earliest = customers.drop_duplicates("account_id", keep="first").set_index("account_id")
+        miss = matched["plan"].isna() & matched["account_id"].isin(earliest.index)
+        if miss.any():
+            fill = earliest.loc[matched.loc[miss, "account_id"], cols].to_numpy()
+            matched.loc[miss, cols] = fill
+        out.loc[matched["_i"].to_numpy(), cols] = matched[cols].to_numpy()
+    out["known"] = out["plan"].notna() | out["account_name"].notna()
+    return out
+
+
+def _matches(series: pd.Series, expected: Any) -> np.ndarray:
+    values = expected if isinstance(expected, list) else [expected]
+    mask = np.zeros(len(series), dtype=bool)
+    for v in values:
+        if v is None:
+            mask |= series.isna().to_numpy()
+        elif isinstance(v, bool):
+            mask |= (series.fillna(False).astype(bool) == v).to_numpy()
+        elif isinstance(v, int | float):
+            mask |= (pd.to_numeric(series, errors="coerce") == v).fillna(False).to_numpy()
+        else:
+            mask |= (series.astype("string").str.lower() == str(v).lower()).fillna(False).to_numpy()
+    return mask
+
+
+def segment_masks(attrs: pd.DataFrame, segments: Sequence[Any]) -> dict[str, np.ndarray]:
+    """name -> boolean mask per item; 'all' covers everyone. Segments may overlap."""
+    masks = {"all": np.ones(len(attrs), dtype=bool)}
+    for seg in segments:
+        mask = np.ones(len(attrs), dtype=bool)
+        for key, expected in seg.where.items():
+            mask &= _matches(attrs[key], expected)
+        masks[seg.name] = mask
+    return masks
