@@ -281,7 +281,7 @@ class Lake:
         return self._read_parquet(path)
 
     def write_quarantine(self, source: str, batch_id: str, table: pa.Table) -> str | None:
-        path = self.path(CATALOG["quarantine"].path, f"source={source}", f"{batch_id}.parquet")
+        path = self.path(CATALOG["quarantine"].path, source, f"{batch_id}.parquet")
         if table.num_rows == 0:
             return None
         self._write_parquet(
@@ -293,7 +293,7 @@ class Lake:
     def read_quarantine(self) -> pa.Table:
         base = self.dataset_path("quarantine")
         schema = CATALOG["quarantine"].schema
-        files = sorted(self.fs.glob(f"{base}/source=*/*.parquet")) if self.fs.exists(base) else []
+        files = sorted(self.fs.glob(f"{base}/*/*.parquet")) if self.fs.exists(base) else []
         tables = []
         for p in files:
             t = self._read_parquet(p)

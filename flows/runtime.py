@@ -48,6 +48,8 @@ def logger() -> logging.Logger | logging.LoggerAdapter:
 
 def emit(name: str, resource_id: str, payload: dict[str, Any], **labels: str) -> None:
     """Emit a Chorus event to the Prefect API; an event that cannot be sent never fails the flow."""
+    if not _events_reachable():
+        return
     try:
         from prefect.events import emit_event
 
@@ -58,6 +60,18 @@ def emit(name: str, resource_id: str, payload: dict[str, Any], **labels: str) ->
         )
     except Exception as exc:  # pragma: no cover - network edge
         logger().warning("could not emit %s: %s", EVENTS[name], exc)
+
+
+def _events_reachable() -> bool:
+    """Inside a flow or task run, or with a configured Prefect API; plain function calls emit nothing."""
+    if os.environ.get("PREFECT_API_URL"):
+        return True
+    try:
+        from prefect.context import FlowRunContext, TaskRunContext
+
+        return FlowRunContext.get() is not None or TaskRunContext.get() is not None
+    except Exception:
+        return False
 
 
 def _progress_enabled() -> bool:

@@ -82,7 +82,7 @@ def pseudonymised_customers(
     customers: pd.DataFrame, pseudonym: Callable[[str], str | None]
 ) -> pd.DataFrame:
     out = customers.copy()
-    out["account_id"] = [pseudonym(a) for a in out["account_id"]]
+    out["account_id"] = pd.array([pseudonym(a) for a in out["account_id"]], dtype="string")
     return out
 
 

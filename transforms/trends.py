@@ -144,21 +144,8 @@ def _windows(
         drop=True
     )
     key = df["segment"] + "\x1f" + df["theme_id"]
-    out_cols = {
-        c: np.full(len(df), np.nan)
-        for c in (
-            "baseline_share",
-            "change",
-            "p_value",
-            "p_up",
-            "p_down",
-            "x",
-            "n",
-            "x0",
-            "n0",
-            "acc",
-        )
-    }
+    names = ("baseline_share", "x", "n", "x0", "n0", "acc", "nb")
+    out_cols = {c: np.full(len(df), np.nan) for c in names}
     W, B = params.window, params.baseline_periods
     for _, idx in df.groupby(key, sort=False).indices.items():
         cnt = df["count"].to_numpy()[idx].astype(float)
@@ -208,9 +195,16 @@ def _windows(
     has_history = out_cols["nb"] >= 2  # at least two baseline periods before calling anything new
     born_idx = np.array([pidx.get(first_seen.get(t), -1) for t in df["theme_id"]])
     window_start_idx = np.array([max(0, pidx[p] - params.window + 1) for p in df["period_start"]])
-    emerging = enough & has_history & (x0 <= np.maximum(1.0, 0.1 * x)) & (born_idx >= window_start_idx - params.baseline_periods)
+    emerging = (
+        enough
+        & has_history
+        & (x0 <= np.maximum(1.0, 0.1 * x))
+        & (born_idx >= window_start_idx - params.baseline_periods)
+    )
     rising = enough & has_history & sig & (up < down) & (ratio >= params.rise_ratio)
-    fading = has_history & sig & (down < up) & (ratio <= params.fade_ratio) & (x0 >= params.min_items)
+    fading = (
+        has_history & sig & (down < up) & (ratio <= params.fade_ratio) & (x0 >= params.min_items)
+    )
     flag[fading] = "fading"
     flag[rising] = "rising"
     flag[emerging] = "emerging"

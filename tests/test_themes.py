@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import normalized_mutual_info_score
+
+from transforms.keywords import class_keywords, label_from_keywords
+from transforms.themes import ThemeParams, themed
+
+
+def _blobs(n_per: int = 60, k: int = 5, dim: int = 384, noise: float = 0.35, seed: int = 0) -> tuple[np.ndarray, list[int]]:
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(size=(k, dim))
+    x, y = [], []
+    for c in range(k):
+        pts = centers[c] + noise * rng.normal(size=(n_per, dim)) * np.linalg.norm(centers[c]) / np.sqrt(dim)
+        x.append(pts)
+        y += [c] * n_per
+    x = np.vstack(x)
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32), y
+
+
+def test_recovers_planted_clusters_within_outlier_budget() -> None:
+    emb, truth = _blobs()
+    ids = [f"i{i:04d}" for i in range(len(truth))]
+    result = themed(ids, emb, None, ThemeParams())
+    assert len(result.themes.ids) == 5
+    assert result.unassigned_share <= 0.15
+    assigned = [(t, a) for t, a in zip(truth, result.assignment, strict=True) if a is not None]
+    assert normalized_mutual_info_score([t for t, _ in assigned], [a for _, a in assigned]) > 0.95
+
+
+def test_same_data_gives_same_ids_whatever_the_input_order() -> None:
+    emb, _ = _blobs(seed=1)
+    ids = [f"i{i:04d}" for i in range(emb.shape[0])]
+    a = themed(ids, emb, None, ThemeParams(seed=3))
+    perm = np.random.default_rng(9).permutation(len(ids))
+    b = themed([ids[i] for i in perm], emb[perm], None, ThemeParams(seed=3))
+    assert sorted(a.themes.ids) == sorted(b.themes.ids)
+    by_id_a = dict(zip(ids, a.assignment, strict=True))
+    by_id_b = dict(zip([ids[i] for i in perm], b.assignment, strict=True))
+    assert by_id_a == by_id_b
+
+
+def test_new_items_join_existing_themes_and_a_new_cluster_is_born() -> None:
+    emb, truth = _blobs(k=6, seed=2)
+    ids = [f"i{i:04d}" for i in range(len(truth))]
+    old = [i for i, t in enumerate(truth) if t < 5]
+    first = themed([ids[i] for i in old], emb[old], None)
+    assert len(first.themes.ids) == 5
+    second = themed(ids, emb, first.themes)
+    assert set(first.themes.ids) <= set(second.themes.ids)
+    assert len(second.born) == 1
+    for i in old:
+        a = second.assignment[i]
+        if a is not None and first.assignment[old.index(i)] is not None:
+            assert a == first.assignment[old.index(i)]
+
+
+def test_outlier_budget_is_enforced_on_noise() -> None:
+    emb, _ = _blobs(k=3, n_per=40)
+    noise = np.random.default_rng(5).normal(size=(60, 384)).astype(np.float32)
+    noise /= np.linalg.norm(noise, axis=1, keepdims=True)
+    allx = np.vstack([emb, noise])
+    result = themed([f"i{i}" for i in range(allx.shape[0])], allx, None, ThemeParams(max_unassigned=0.15))
+    assert result.unassigned_share <= 0.15 + 1e-9
+
+
+def test_keywords_are_distinctive_per_theme() -> None:
+    docs = {
+        "a": ["CSV export fails with an error", "export to CSV is broken", "the CSV export crashes"],
+        "b": ["dashboards are slow to load", "slow dashboard every morning", "dashboard loading takes forever"],
+    }
+    kw = class_keywords(docs)
+    assert "export" in " ".join(kw["a"][:2]) and "csv" in " ".join(kw["a"][:3])
+    assert "dashboard" in " ".join(kw["b"][:2])
+    assert label_from_keywords(kw["a"]).count(" / ") <= 2
