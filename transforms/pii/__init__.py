@@ -1,0 +1,59 @@
+"""PII detectors: each returns candidate spans; ``pii_spans`` resolves overlaps by priority."""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+
+from transforms.pii.names import address_spans, name_spans
+from transforms.pii.numbers import card_spans, iban_spans, ip_spans, phone_spans
+from transforms.pii.spans import PiiSpan
+from transforms.pii.web import email_spans, url_token_spans
+
+__all__ = ["KINDS", "PLACEHOLDERS", "PiiSpan", "pii_spans"]
+
+PLACEHOLDERS: dict[str, str] = {
+    "email": "[EMAIL]",
+    "phone": "[PHONE]",
+    "card": "[CARD]",
+    "iban": "[IBAN]",
+    "ip": "[IP]",
+    "url_token": "[URL]",
+    "address": "[ADDRESS]",
+    "name": "[NAME]",
+}
+KINDS: tuple[str, ...] = tuple(PLACEHOLDERS)
+
+# Highest priority first: a secret URL swallows the e-mail inside it, an IBAN or card wins
+# over the phone-looking digits inside it, an address over a name.
+_DETECTORS = (
+    url_token_spans,
+    email_spans,
+    iban_spans,
+    card_spans,
+    ip_spans,
+    phone_spans,
+    address_spans,
+    name_spans,
+)
+
+
+def pii_spans(text: str) -> list[PiiSpan]:
+    """Non-overlapping PII spans of ``text``, sorted by start. Never raises."""
+    if not text:
+        return []
+    taken: list[PiiSpan] = []  # kept sorted by start, never overlapping
+    for detector in _DETECTORS:
+        try:
+            found = detector(text)
+        except Exception:  # a detector bug must not stop the pipeline; others still run
+            continue
+        for span in found:
+            if span.end <= span.start:
+                continue
+            i = bisect_left(taken, span)
+            if i and taken[i - 1].end > span.start:
+                continue
+            if i < len(taken) and taken[i].start < span.end:
+                continue
+            taken.insert(i, span)
+    return taken
