@@ -8,6 +8,7 @@ from typing import Any
 # type name -> "module:Class"
 CONNECTORS: dict[str, str] = {
     "file_drop": "connectors.file_drop:FileDropConnector",
+    "zendesk": "connectors.zendesk:ZendeskConnector",
 }
 
 

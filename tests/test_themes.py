@@ -22,7 +22,7 @@ def _blobs(n_per: int = 60, k: int = 5, dim: int = 384, noise: float = 0.35, see
 def test_recovers_planted_clusters_within_outlier_budget() -> None:
     emb, truth = _blobs()
     ids = [f"i{i:04d}" for i in range(len(truth))]
-    result = themed(ids, emb, None, ThemeParams())
+    result = themed(ids, emb, None, params=ThemeParams())
     assert len(result.themes.ids) == 5
     assert result.unassigned_share <= 0.15
     assigned = [(t, a) for t, a in zip(truth, result.assignment, strict=True) if a is not None]
@@ -32,9 +32,9 @@ def test_recovers_planted_clusters_within_outlier_budget() -> None:
 def test_same_data_gives_same_ids_whatever_the_input_order() -> None:
     emb, _ = _blobs(seed=1)
     ids = [f"i{i:04d}" for i in range(emb.shape[0])]
-    a = themed(ids, emb, None, ThemeParams(seed=3))
+    a = themed(ids, emb, None, params=ThemeParams(seed=3))
     perm = np.random.default_rng(9).permutation(len(ids))
-    b = themed([ids[i] for i in perm], emb[perm], None, ThemeParams(seed=3))
+    b = themed([ids[i] for i in perm], emb[perm], None, params=ThemeParams(seed=3))
     assert sorted(a.themes.ids) == sorted(b.themes.ids)
     by_id_a = dict(zip(ids, a.assignment, strict=True))
     by_id_b = dict(zip([ids[i] for i in perm], b.assignment, strict=True))
@@ -47,7 +47,8 @@ def test_new_items_join_existing_themes_and_a_new_cluster_is_born() -> None:
     old = [i for i, t in enumerate(truth) if t < 5]
     first = themed([ids[i] for i in old], emb[old], None)
     assert len(first.themes.ids) == 5
-    second = themed(ids, emb, first.themes)
+    previous = {ids[i]: a for i, a in zip(old, first.assignment, strict=True)}
+    second = themed(ids, emb, first.themes, previous)
     assert set(first.themes.ids) <= set(second.themes.ids)
     assert len(second.born) == 1
     for i in old:
@@ -61,7 +62,7 @@ def test_outlier_budget_is_enforced_on_noise() -> None:
     noise = np.random.default_rng(5).normal(size=(60, 384)).astype(np.float32)
     noise /= np.linalg.norm(noise, axis=1, keepdims=True)
     allx = np.vstack([emb, noise])
-    result = themed([f"i{i}" for i in range(allx.shape[0])], allx, None, ThemeParams(max_unassigned=0.15))
+    result = themed([f"i{i}" for i in range(allx.shape[0])], allx, None, params=ThemeParams(max_unassigned=0.15))
     assert result.unassigned_share <= 0.15 + 1e-9
 
 
@@ -74,3 +75,15 @@ def test_keywords_are_distinctive_per_theme() -> None:
     assert "export" in " ".join(kw["a"][:2]) and "csv" in " ".join(kw["a"][:3])
     assert "dashboard" in " ".join(kw["b"][:2])
     assert label_from_keywords(kw["a"]).count(" / ") <= 2
+
+
+def test_a_rerun_on_unchanged_data_changes_nothing() -> None:
+    emb, _ = _blobs(k=4, seed=4)
+    noise = np.random.default_rng(6).normal(size=(30, 384)).astype(np.float32)
+    allx = np.vstack([emb, noise / np.linalg.norm(noise, axis=1, keepdims=True)])
+    ids = [f"i{i:04d}" for i in range(allx.shape[0])]
+    first = themed(ids, allx)
+    second = themed(ids, allx, first.themes, dict(zip(ids, first.assignment, strict=True)))
+    assert second.assignment == first.assignment
+    assert second.themes.ids == first.themes.ids and second.born == [] and second.merged == {}
+    assert np.allclose(second.themes.centroids, first.themes.centroids)

@@ -95,144 +95,157 @@ def candidate_clusters(emb: np.ndarray, params: ThemeParams) -> list[np.ndarray]
 def themed(
     item_ids: list[str],
     embeddings: np.ndarray,
-    existing: ThemeSet | None,
+    existing: ThemeSet | None = None,
+    previous: dict[str, str | None] | None = None,
     params: ThemeParams = ThemeParams(),
 ) -> Theming:
-    """Assign items to existing themes, cluster the rest into new ones, keep unassigned within budget."""
+    """Theme every item, keeping earlier decisions: a re-run on unchanged data changes nothing.
+
+    `previous` maps item ids seen by the last run to their theme (None: left unassigned then).
+    Items seen before keep their theme; new items join the nearest theme when close enough
+    (moving its centroid as a running mean); new items that join nothing are clustered, with
+    the earlier outliers, into candidate themes; an outlier budget caps the unassigned share.
+    """
     emb = _unit(np.asarray(embeddings, dtype=np.float32))
-    n = emb.shape[0]
-    themes = (
-        existing
-        if existing is not None and existing.ids
-        else ThemeSet.empty(emb.shape[1] if n else 384)
-    )
-    ids = list(themes.ids)
-    cents = themes.centroids.astype(np.float32)
+    n, dim = emb.shape[0], (emb.shape[1] if emb.ndim == 2 and emb.shape[0] else 384)
+    base = existing if existing is not None else ThemeSet.empty(dim)
+    ids = list(base.ids)
+    cents = base.centroids.astype(np.float32).reshape(len(ids), dim).copy()
+    weight = base.sizes.astype(np.float64).copy()  # how many items each centroid averages
+    index = {tid: j for j, tid in enumerate(ids)}
+    prev = previous or {}
+    assign = np.full(n, -1, dtype=np.int64)
+    is_new = np.array([iid not in prev for iid in item_ids], dtype=bool)
+    for i, iid in enumerate(item_ids):
+        tid = prev.get(iid)
+        if tid is not None and tid in index:
+            assign[i] = index[tid]
+    changed: set[int] = set()
 
-    # 1. join existing themes
-    if ids and n:
-        sims = emb @ cents.T
+    # 1. new items join the nearest existing theme when close enough
+    new_idx = np.flatnonzero(is_new)
+    if ids and new_idx.size:
+        sims = emb[new_idx] @ cents.T
         best = sims.argmax(axis=1)
-        joined = sims[np.arange(n), best] >= params.join_threshold
-    else:
-        joined = np.zeros(n, dtype=bool)
+        ok = sims[np.arange(new_idx.size), best] >= params.join_threshold
+        assign[new_idx[ok]] = best[ok]
+        for j in np.unique(best[ok]):
+            members = new_idx[ok][best[ok] == j]
+            cents[j] = _unit((cents[j] * weight[j] + emb[members].sum(axis=0))[None, :])[0]
+            weight[j] += members.size
+            changed.add(int(j))
 
-    # 2. cluster what did not join (a deterministic sample when large)
-    pool = np.flatnonzero(~joined)
+    # 2. cluster the pool (earlier outliers and new items that joined nothing), only when it grew
     born: list[str] = []
-    if pool.size >= params.min_theme_size:
+    pool = np.flatnonzero(assign < 0)
+    if pool.size >= params.min_theme_size and is_new[pool].any():
         order = sorted(pool.tolist(), key=lambda i: _order_key(item_ids[i], params.seed))
         sample = np.array(order[: params.sample_size])
+        first_new = len(ids)
         for group in candidate_clusters(emb[sample], params):
             members = sample[group]
             tid = _theme_id([item_ids[i] for i in members], params.seed)
-            if tid in ids:
+            if tid in index:
                 continue
+            index[tid] = len(ids)
             ids.append(tid)
             born.append(tid)
-            cents = (
-                np.vstack([cents, _unit(emb[members].mean(axis=0, keepdims=True))])
-                if cents.size
-                else _unit(emb[members].mean(axis=0, keepdims=True))
-            )
+            cents = np.vstack([cents, _unit(emb[members].mean(axis=0, keepdims=True))])
+            weight = np.append(weight, 0.0)
+        if len(ids) > first_new:
+            sims = emb[pool] @ cents[first_new:].T
+            best = sims.argmax(axis=1)
+            ok = sims[np.arange(pool.size), best] >= params.join_threshold
+            assign[pool[ok]] = first_new + best[ok]
+            for j in range(first_new, len(ids)):
+                members = np.flatnonzero(assign == j)
+                if members.size:
+                    cents[j] = _unit(emb[members].mean(axis=0, keepdims=True))[0]
+                    weight[j] = members.size
+                changed.add(j)
 
-    if not ids or n == 0:
-        return Theming(
-            [None] * n,
-            np.zeros(n, dtype=np.float32),
-            ThemeSet.empty(emb.shape[1] if n else 384),
-            born,
+    # 3. outlier budget: the closest outliers join their nearest theme until within budget
+    if ids and n:
+        out = np.flatnonzero(assign < 0)
+        budget = int(np.floor(params.max_unassigned * n))
+        if out.size > budget:
+            sims = emb[out] @ cents.T
+            best = sims.argmax(axis=1)
+            best_sim = sims[np.arange(out.size), best]
+            take = np.argsort(-best_sim, kind="stable")[: out.size - budget]
+            assign[out[take]] = best[take]
+
+    # 4. themes that became near-duplicates merge into the older or larger one (lineage: merged)
+    merged: dict[str, list[str]] = {}
+    if changed and len(ids) > 1:
+        ids, cents, weight, assign, merged = _merge_close(
+            ids, cents, weight, assign, sorted(changed), set(base.ids), params
         )
 
-    # 3. assign everyone to the nearest centroid, then refine centroids once
-    assignment, sim, cents = _assign(emb, cents, params)
-    # 4. merge themes that became near-duplicates (lineage: merged)
-    ids, cents, assignment, merged = _merge_close(
-        ids, cents, assignment, emb, params, protect=set(themes.ids)
-    )
-    assignment, sim, cents = _assign(emb, cents, params, assignment_hint=assignment)
-    sizes = (
-        np.bincount(assignment[assignment >= 0], minlength=len(ids))
+    sim = np.zeros(n, dtype=np.float32)
+    if ids and n:
+        full = emb @ cents.T
+        nearest = full.argmax(axis=1)
+        sim = np.where(
+            assign >= 0, full[np.arange(n), np.maximum(assign, 0)], full[np.arange(n), nearest]
+        ).astype(np.float32)
+    members_per = (
+        np.bincount(assign[assign >= 0], minlength=len(ids))
         if n
         else np.zeros(len(ids), dtype=np.int64)
     )
-    # keep themes that hold members, plus existing themes (ids never vanish silently)
-    keep = [j for j in range(len(ids)) if sizes[j] > 0 or ids[j] in themes.ids]
-    remap = {old: new for new, old in enumerate(keep)}
-    assignment = np.array([remap.get(a, -1) if a >= 0 else -1 for a in assignment])
-    final = ThemeSet([ids[j] for j in keep], cents[keep], sizes[keep].astype(np.int64))
-    labels = [final.ids[a] if a >= 0 else None for a in assignment]
+    keep = [j for j in range(len(ids)) if members_per[j] > 0 or ids[j] in base.ids]
+    remap = np.full(len(ids) + 1, -1, dtype=np.int64)
+    remap[keep] = np.arange(len(keep))
+    assign = np.where(assign >= 0, remap[np.maximum(assign, 0)], -1)
+    final = ThemeSet([ids[j] for j in keep], cents[keep], weight[keep].astype(np.int64))
+    labels = [final.ids[a] if a >= 0 else None for a in assign]
     return Theming(labels, sim, final, [b for b in born if b in final.ids], merged)
-
-
-def _assign(
-    emb: np.ndarray,
-    cents: np.ndarray,
-    params: ThemeParams,
-    assignment_hint: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    sims = emb @ cents.T
-    best = sims.argmax(axis=1)
-    best_sim = sims[np.arange(len(best)), best]
-    # outlier budget: items below the join threshold stay unassigned only while within budget
-    budget = int(np.floor(params.max_unassigned * len(best)))
-    below = np.flatnonzero(best_sim < params.join_threshold)
-    assignment = best.copy()
-    if below.size > budget:
-        # the least similar `budget` items stay out; the rest join their nearest theme
-        worst = below[np.argsort(best_sim[below], kind="stable")[:budget]]
-    else:
-        worst = below
-    assignment[worst] = -1
-    new_cents = cents.copy()
-    for j in range(cents.shape[0]):
-        members = emb[assignment == j]
-        if members.shape[0]:
-            new_cents[j] = _unit(members.mean(axis=0, keepdims=True))[0]
-    return assignment, best_sim.astype(np.float32), new_cents
 
 
 def _merge_close(
     ids: list[str],
     cents: np.ndarray,
-    assignment: np.ndarray,
-    emb: np.ndarray,
-    params: ThemeParams,
+    weight: np.ndarray,
+    assign: np.ndarray,
+    changed: list[int],
     protect: set[str],
-) -> tuple[list[str], np.ndarray, np.ndarray, dict[str, list[str]]]:
+    params: ThemeParams,
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, dict[str, list[str]]]:
+    """Merge each changed theme into any theme whose centroid is now nearly the same."""
     merged: dict[str, list[str]] = {}
-    if len(ids) < 2:
-        return ids, cents, assignment, merged
     sims = cents @ cents.T
     np.fill_diagonal(sims, -1)
-    sizes = np.bincount(assignment[assignment >= 0], minlength=len(ids))
+    sizes = np.bincount(assign[assign >= 0], minlength=len(ids)).astype(np.float64)
     alive = np.ones(len(ids), dtype=bool)
     pairs = sorted(
         (
-            (float(sims[a, b]), a, b)
-            for a in range(len(ids))
-            for b in range(a + 1, len(ids))
-            if sims[a, b] >= params.theme_merge_similarity
+            (float(sims[a, b]), min(a, b), max(a, b))
+            for a in changed
+            for b in range(len(ids))
+            if a != b and sims[a, b] >= params.theme_merge_similarity
         ),
         reverse=True,
     )
     for _, a, b in pairs:
         if not (alive[a] and alive[b]):
             continue
-        # the older (existing) or larger theme survives
         keep, drop = (
             (a, b)
             if (ids[a] in protect, sizes[a], ids[b]) >= (ids[b] in protect, sizes[b], ids[a])
             else (b, a)
         )
         alive[drop] = False
-        assignment = np.where(assignment == drop, keep, assignment)
+        assign = np.where(assign == drop, keep, assign)
+        cents[keep] = _unit((cents[keep] * weight[keep] + cents[drop] * weight[drop])[None, :])[0]
+        weight[keep] += weight[drop]
         sizes[keep] += sizes[drop]
         merged.setdefault(ids[keep], []).append(ids[drop])
     keep_idx = np.flatnonzero(alive)
-    remap = {old: new for new, old in enumerate(keep_idx)}
-    assignment = np.array([remap[a] if a >= 0 else -1 for a in assignment])
-    return [ids[i] for i in keep_idx], cents[keep_idx], assignment, merged
+    remap = np.full(len(ids), -1, dtype=np.int64)
+    remap[keep_idx] = np.arange(keep_idx.size)
+    assign = np.where(assign >= 0, remap[np.maximum(assign, 0)], -1)
+    return [ids[i] for i in keep_idx], cents[keep_idx], weight[keep_idx], assign, merged
 
 
 def representatives(

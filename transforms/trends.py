@@ -25,7 +25,7 @@ def period_starts(ts: pd.Series, period: str = "week") -> pd.Series:
     """The first day of each timestamp's period (ISO weeks start on Monday)."""
     t = pd.to_datetime(ts, utc=True).dt.tz_convert(None).dt.normalize()
     if period == "week":
-        return (t - pd.to_timedelta(t.dt.weekday, unit="D")).dt.date
+        return (t - pd.to_timedelta(t.dt.day_of_week, unit="D")).dt.date
     return t.dt.to_period("M").dt.start_time.dt.date
 
 
