@@ -84,6 +84,9 @@ def process_batches(config_path: str, batch_paths: list[str]) -> dict:
             stats.written += result.inserted + result.updated
             stats.unchanged += result.unchanged
             stats.stale += result.stale
+            stats.superseded += len(rows) - (
+                result.inserted + result.updated + result.unchanged + result.stale
+            )
         for source, batches in done.items():  # committed only after the rows are in feedback/
             state = lake.read_state(f"process/{source}")
             lake.write_state(

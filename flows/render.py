@@ -26,6 +26,19 @@ def _pct(x: float) -> str:
     return "–" if x != x else f"{100 * x:.0f}%"
 
 
+def _reconciliation(t: dict) -> str:
+    """landed = written + unchanged + stale + superseded + quarantined, as counted by the process step."""
+    parts = [f"{t.get('written', 0):,} written", f"{t.get('unchanged', 0):,} unchanged"]
+    for key, label in (
+        ("stale", "older than stored"),
+        ("superseded", "superseded in the same run"),
+    ):
+        if t.get(key):
+            parts.append(f"{t[key]:,} {label}")
+    parts.append(f"{t.get('quarantined', 0):,} quarantined")
+    return f"{t.get('landed', 0):,} landed = " + " + ".join(parts)
+
+
 def markdown_report(m: ReportModel) -> str:
     lines = [
         f"# {m.title}",
@@ -35,7 +48,7 @@ def markdown_report(m: ReportModel) -> str:
     ]
     t = m.totals
     lines.append(
-        f"{t['items']:,} feedback items ({t['in_window']:,} in the window), {_pct(t['themed_share'])} themed; this run: {t.get('landed', 0):,} landed = {t.get('written', 0):,} written + {t.get('unchanged', 0):,} unchanged + {t.get('quarantined', 0):,} quarantined."
+        f"{t['items']:,} feedback items ({t['in_window']:,} in the window), {_pct(t['themed_share'])} themed; this run: {_reconciliation(t)}."
     )
     lines += ["", "## What is rising, and for whom", ""]
     if not m.flagged:
@@ -282,7 +295,7 @@ def html_report(m: ReportModel) -> str:
     )
     top_for_chart = m.themes[: min(8, len(m.themes))]
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{e(m.title)} · {e(m.as_of)}</title><style>{_CSS}</style></head>
-<body><main><h1>{e(m.title)}</h1><p class="meta">As of {e(m.as_of)} · window from {e(m.window_start)} · weighting policy <code>{e(m.policy_version)}</code> · {t["items"]:,} items, {_pct(t["themed_share"])} themed · this run: {t.get("landed", 0):,} landed = {t.get("written", 0):,} written + {t.get("unchanged", 0):,} unchanged + {t.get("quarantined", 0):,} quarantined</p>
+<body><main><h1>{e(m.title)}</h1><p class="meta">As of {e(m.as_of)} · window from {e(m.window_start)} · weighting policy <code>{e(m.policy_version)}</code> · {t["items"]:,} items, {_pct(t["themed_share"])} themed · this run: {_reconciliation(t)}</p>
 <h2>What is rising, and for whom</h2><div class="card"><ul class="flags">{flag_items}</ul></div>
 <h2>Top themes over time (weighted score per week)</h2><div class="card">{_line_chart(top_for_chart, m.periods, m.window_start)}</div>
 <h2>Theme × segment: window share against baseline</h2><div class="card">{_heat_map(m)}<p class="meta">×2 means the theme's share of the segment's feedback doubled against the baseline weeks; outlined cells are statistically flagged (FDR-controlled).</p></div>

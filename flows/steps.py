@@ -36,6 +36,7 @@ class ProcessStats:
     written: int = 0  # rows inserted or updated in feedback/
     unchanged: int = 0
     stale: int = 0
+    superseded: int = 0  # older versions of an item delivered in the same run
     quarantined: int = 0
     embedded: int = 0  # texts sent to the model (cache misses)
     per_source: dict[str, dict[str, int]] = field(default_factory=dict)

@@ -138,21 +138,35 @@ def report_model(
     for s in summaries:
         nt = newest[newest["theme_id"] == s.theme_id].set_index("segment")
         heat[s.theme_id] = {seg: _lift(nt, seg) for seg in segs}
-    flagged = [
-        {
-            "theme_id": r.theme_id,
-            "label": r.theme_label,
-            "segment": r.segment,
-            "flag": r.flag,
-            "count": int(r.count),
-            "share": float(r.share),
-            "baseline_share": None if pd.isna(r.baseline_share) else float(r.baseline_share),
-            "q_value": None if pd.isna(r.q_value) else float(r.q_value),
-        }
-        for r in newest[newest["flag"].notna()]
-        .sort_values(["flag", "segment", "q_value"])
-        .itertuples()
-    ]
+    win_counts = (
+        trends[trends["period_start"].isin(win)].groupby(["theme_id", "segment"])["count"].sum()
+    )
+    order_flags = {"emerging": 0, "rising": 1, "fading": 2}
+    flagged = []
+    for r in newest[newest["flag"].notna()].itertuples():
+        base = None if pd.isna(r.baseline_share) else float(r.baseline_share)
+        flagged.append(
+            {
+                "theme_id": r.theme_id,
+                "label": r.theme_label,
+                "segment": r.segment,
+                "flag": r.flag,
+                "count": int(win_counts.get((r.theme_id, r.segment), 0)),  # items in the window
+                "share": float(
+                    r.change + (base or 0.0)
+                ),  # the window's share of the segment's feedback
+                "baseline_share": base,
+                "q_value": None if pd.isna(r.q_value) else float(r.q_value),
+            }
+        )
+    # what to act on first: new themes, then rises, strongest evidence first; 'all' after its segments
+    flagged.sort(
+        key=lambda f: (
+            order_flags.get(f["flag"], 9),
+            f["segment"] == "all",
+            f["q_value"] if f["q_value"] is not None else 1.0,
+        )
+    )
     return ReportModel(
         title="Chorus feedback report",
         as_of=str(pd.Timestamp(items.attrs["as_of"]).date()) if len(items) else "",
