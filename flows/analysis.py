@@ -86,10 +86,24 @@ def update_themes(lake: Lake, cfg: ChorusConfig) -> ThemeRun:
     )
     existing, old_df = _existing_themes(lake)
     prev_table = lake.read_table("assignments")
-    previous = dict(zip(prev_table["feedback_id"].to_pylist(), prev_table["theme_id"].to_pylist(), strict=True)) if prev_table is not None else None
+    previous = (
+        dict(
+            zip(
+                prev_table["feedback_id"].to_pylist(),
+                prev_table["theme_id"].to_pylist(),
+                strict=True,
+            )
+        )
+        if prev_table is not None
+        else None
+    )
     if previous is not None and old_df is not None:
         # items of themes merged away follow the theme that absorbed them
-        absorbed = {d: tid for tid, parents in zip(old_df["theme_id"], old_df["parent_ids"], strict=True) for d in (parents if parents is not None else [])}
+        absorbed = {
+            d: tid
+            for tid, parents in zip(old_df["theme_id"], old_df["parent_ids"], strict=True)
+            for d in (parents if parents is not None else [])
+        }
         previous = {k: absorbed.get(v, v) if v is not None else None for k, v in previous.items()}
     result = themed(item_ids, emb, existing, previous, theme_params(cfg))
     run_id = uuid.uuid5(uuid.NAMESPACE_OID, "|".join(result.themes.ids) + f"|{len(item_ids)}").hex[
