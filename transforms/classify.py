@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 
 _WORD = re.compile(r"[a-z']+")
+_CLAUSE = re.compile(r"[,.;:!?()\n]+|\bbut\b")
 
 _TYPE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
@@ -58,17 +59,18 @@ def feedback_type(text: str) -> str:
 
 def text_sentiment_score(text: str) -> float:
     """A lexicon score in [-1, 1] with simple negation handling (English)."""
-    words = _WORD.findall(text.lower())
     score = 0
     hits = 0
-    for i, w in enumerate(words):
-        sign = 1 if w in _POS else -1 if w in _NEG else 0
-        if sign == 0:
-            continue
-        if any(p in _NEGATORS for p in words[max(0, i - 3) : i]):
-            sign = -sign
-        score += sign
-        hits += 1
+    for clause in _CLAUSE.split(text.lower()):  # a negation reaches no further than its clause
+        words = _WORD.findall(clause)
+        for i, w in enumerate(words):
+            sign = 1 if w in _POS else -1 if w in _NEG else 0
+            if sign == 0:
+                continue
+            if any(p in _NEGATORS for p in words[max(0, i - 3) : i]):
+                sign = -sign
+            score += sign
+            hits += 1
     return 0.0 if hits == 0 else max(-1.0, min(1.0, score / max(hits, 2)))
 
 
