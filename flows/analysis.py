@@ -23,7 +23,7 @@ from transforms.segments import (
 )
 from transforms.themes import ThemeParams, ThemeSet, representatives, themed
 from transforms.trends import TrendParams, period_starts, weighted_trends
-from transforms.weights import base_weights, repeat_factors
+from transforms.weights import base_weights, recency_factors, repeat_factors
 
 
 @dataclass(frozen=True)
@@ -280,7 +280,6 @@ def items_frame(lake: Lake, cfg: ChorusConfig, key: bytes) -> pd.DataFrame:
         fb["is_internal"].fillna(False).tolist(),
         attrs["target_market"].fillna(False).astype(bool).tolist(),
         pd.to_numeric(attrs["arr"], errors="coerce").fillna(0.0).tolist(),
-        ages.tolist(),
         seg_factor,
         cfg.weighting,
     )
@@ -291,6 +290,10 @@ def items_frame(lake: Lake, cfg: ChorusConfig, key: bytes) -> pd.DataFrame:
         group.tolist(),
         fb["created_at"].tolist(),
         cfg.weighting.repeat_decay,
+    )
+    # ranking "now" also discounts older items; the weekly series do not
+    fb["rank_weight"] = fb["weight"] * recency_factors(
+        ages.tolist(), cfg.weighting.recency_half_life_days
     )
     fb.attrs["masks"] = masks
     fb.attrs["segment_rules"] = list(cfg.segments)

@@ -20,6 +20,7 @@ _PALETTE = [
     "#65a30d",
 ]
 _FLAG_ICON = {"emerging": "🆕", "rising": "📈", "fading": "📉"}
+_FLAG_MARK = {"emerging": "new", "rising": "↑", "fading": "↓"}  # plain glyphs every font has
 
 
 def _pct(x: float) -> str:
@@ -188,7 +189,7 @@ def _heat_map(m: ReportModel) -> str:
                 f'<rect class="cell" x="{label_w + cell_w * k + 1}" y="{y + 1}" width="{cell_w - 2}" height="{cell_h - 2}" fill="{_heat_color(lift)}"{stroke}><title>{html.escape(s.label)} in {seg}: {txt} vs baseline{" (" + flag + ")" if flag else ""}</title></rect>'
             )
             parts.append(
-                f'<text x="{label_w + cell_w * k + cell_w / 2}" y="{y + 16}" font-size="10" text-anchor="middle">{txt}{" " + _FLAG_ICON[flag] if flag else ""}</text>'
+                f'<text x="{label_w + cell_w * k + cell_w / 2}" y="{y + 16}" font-size="10" text-anchor="middle">{txt}{" " + _FLAG_MARK[flag] if flag else ""}</text>'
             )
     parts.append("</svg>")
     return "".join(parts)
@@ -293,11 +294,13 @@ def html_report(m: ReportModel) -> str:
         )
         or '<tr><td colspan="4">No customer answered surveys more often than the limit.</td></tr>'
     )
-    top_for_chart = m.themes[: min(8, len(m.themes))]
+    # the themes a reader should look at first: rising or new, then the biggest
+    moving = [s for s in m.themes if any(v in ("emerging", "rising") for v in s.flags.values())]
+    top_for_chart = (moving + [s for s in m.themes if s not in moving])[:8]
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{e(m.title)} · {e(m.as_of)}</title><style>{_CSS}</style></head>
 <body><main><h1>{e(m.title)}</h1><p class="meta">As of {e(m.as_of)} · window from {e(m.window_start)} · weighting policy <code>{e(m.policy_version)}</code> · {t["items"]:,} items, {_pct(t["themed_share"])} themed · this run: {_reconciliation(t)}</p>
 <h2>What is rising, and for whom</h2><div class="card"><ul class="flags">{flag_items}</ul></div>
-<h2>Top themes over time (weighted score per week)</h2><div class="card">{_line_chart(top_for_chart, m.periods, m.window_start)}</div>
+<h2>Rising and top themes over time (weighted score per week)</h2><div class="card">{_line_chart(top_for_chart, m.periods, m.window_start)}</div>
 <h2>Theme × segment: window share against baseline</h2><div class="card">{_heat_map(m)}<p class="meta">×2 means the theme's share of the segment's feedback doubled against the baseline weeks; outlined cells are statistically flagged (FDR-controlled).</p></div>
 <h2>Top themes (ranked by weighted score)</h2><div class="card"><table><tr><th>#</th><th>theme</th><th>items</th><th>accounts</th><th>weighted</th><th>unweighted rank</th><th>flags</th><th>driven by</th></tr>{rows}</table></div>
 <h2>Evidence</h2>{evidence}

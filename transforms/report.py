@@ -64,7 +64,7 @@ def report_model(
     theme_info = themes.set_index("theme_id") if len(themes) else pd.DataFrame()
     w = items[in_win & items["theme_id"].notna()]
     by_theme = w.groupby("theme_id").agg(
-        count=("weight", "size"), weighted=("weight", "sum"), accounts=("speaker", "nunique")
+        count=("weight", "size"), weighted=("rank_weight", "sum"), accounts=("speaker", "nunique")
     )
     by_theme["weighted_rank"] = (
         by_theme["weighted"].rank(ascending=False, method="first").astype(int)
