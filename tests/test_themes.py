@@ -7,12 +7,16 @@ from transforms.keywords import class_keywords, label_from_keywords
 from transforms.themes import ThemeParams, themed
 
 
-def _blobs(n_per: int = 60, k: int = 5, dim: int = 384, noise: float = 0.35, seed: int = 0) -> tuple[np.ndarray, list[int]]:
+def _blobs(
+    n_per: int = 60, k: int = 5, dim: int = 384, noise: float = 0.35, seed: int = 0
+) -> tuple[np.ndarray, list[int]]:
     rng = np.random.default_rng(seed)
     centers = rng.normal(size=(k, dim))
     x, y = [], []
     for c in range(k):
-        pts = centers[c] + noise * rng.normal(size=(n_per, dim)) * np.linalg.norm(centers[c]) / np.sqrt(dim)
+        pts = centers[c] + noise * rng.normal(size=(n_per, dim)) * np.linalg.norm(
+            centers[c]
+        ) / np.sqrt(dim)
         x.append(pts)
         y += [c] * n_per
     x = np.vstack(x)
@@ -62,14 +66,24 @@ def test_outlier_budget_is_enforced_on_noise() -> None:
     noise = np.random.default_rng(5).normal(size=(60, 384)).astype(np.float32)
     noise /= np.linalg.norm(noise, axis=1, keepdims=True)
     allx = np.vstack([emb, noise])
-    result = themed([f"i{i}" for i in range(allx.shape[0])], allx, None, params=ThemeParams(max_unassigned=0.15))
+    result = themed(
+        [f"i{i}" for i in range(allx.shape[0])], allx, None, params=ThemeParams(max_unassigned=0.15)
+    )
     assert result.unassigned_share <= 0.15 + 1e-9
 
 
 def test_keywords_are_distinctive_per_theme() -> None:
     docs = {
-        "a": ["CSV export fails with an error", "export to CSV is broken", "the CSV export crashes"],
-        "b": ["dashboards are slow to load", "slow dashboard every morning", "dashboard loading takes forever"],
+        "a": [
+            "CSV export fails with an error",
+            "export to CSV is broken",
+            "the CSV export crashes",
+        ],
+        "b": [
+            "dashboards are slow to load",
+            "slow dashboard every morning",
+            "dashboard loading takes forever",
+        ],
     }
     kw = class_keywords(docs)
     assert "export" in " ".join(kw["a"][:2]) and "csv" in " ".join(kw["a"][:3])
@@ -87,3 +101,21 @@ def test_a_rerun_on_unchanged_data_changes_nothing() -> None:
     assert second.assignment == first.assignment
     assert second.themes.ids == first.themes.ids and second.born == [] and second.merged == {}
     assert np.allclose(second.themes.centroids, first.themes.centroids)
+
+
+def test_a_theme_that_grows_into_two_groups_splits_with_lineage() -> None:
+    emb, truth = _blobs(k=2, n_per=40, seed=8)
+    a, b = list(range(40)), list(range(40, 54))  # group B trickles in, 7 items a run
+    ids = [f"i{i:04d}" for i in range(len(truth))]
+    params = ThemeParams(max_unassigned=0.0)
+    run = themed([ids[i] for i in a], emb[a], params=params)
+    parent = run.themes.ids[0]
+    seen = a
+    for batch in (b[:7], b[7:]):
+        prev = dict(zip([ids[i] for i in seen], run.assignment, strict=True))
+        seen = seen + batch
+        run = themed([ids[i] for i in seen], emb[seen], run.themes, prev, params)
+    assert list(run.split) == [parent] and len(run.split[parent]) == 1
+    child = run.split[parent][0]
+    got = dict(zip([ids[i] for i in seen], run.assignment, strict=True))
+    assert {got[ids[i]] for i in b} == {child} and {got[ids[i]] for i in a} == {parent}

@@ -22,6 +22,7 @@ class ThemeParams:
     max_unassigned: float = 0.15
     sample_size: int = 8000
     theme_merge_similarity: float = 0.92  # two existing themes this close become one
+    split_similarity: float = 0.45  # a grown theme whose two halves are less alike than this splits
 
 
 @dataclass
@@ -46,6 +47,7 @@ class Theming:
     themes: ThemeSet
     born: list[str] = field(default_factory=list)
     merged: dict[str, list[str]] = field(default_factory=dict)  # surviving id -> absorbed ids
+    split: dict[str, list[str]] = field(default_factory=dict)  # parent id -> ids split off it
 
     @property
     def unassigned_share(self) -> float:
@@ -174,6 +176,9 @@ def themed(
             best_sim = sims[np.arange(out.size), best]
             take = np.argsort(-best_sim, kind="stable")[: out.size - budget]
             assign[out[take]] = best[take]
+            changed.update(
+                int(j) for j in np.unique(best[take]) if is_new[out[take]][best[take] == j].any()
+            )
 
     # 4. themes that became near-duplicates merge into the older or larger one (lineage: merged)
     merged: dict[str, list[str]] = {}
@@ -181,6 +186,26 @@ def themed(
         ids, cents, weight, assign, merged = _merge_close(
             ids, cents, weight, assign, sorted(changed), set(base.ids), params
         )
+
+    # 5. an existing theme that grew into two distinct groups splits (lineage: split)
+    split: dict[str, list[str]] = {}
+    grown = sorted(j for j in changed if j < len(ids) and ids[j] in base.ids)
+    for j in grown:
+        part = _split_part(emb, np.flatnonzero(assign == j), params)
+        if part is None:
+            continue
+        tid = _theme_id([item_ids[i] for i in part], params.seed)
+        if tid in ids:
+            continue
+        ids.append(tid)
+        born.append(tid)
+        cents = np.vstack([cents, _unit(emb[part].mean(axis=0, keepdims=True))])
+        weight = np.append(weight, float(part.size))
+        assign[part] = len(ids) - 1
+        rest = np.flatnonzero(assign == j)
+        cents[j] = _unit(emb[rest].mean(axis=0, keepdims=True))[0]
+        weight[j] = float(rest.size)
+        split.setdefault(ids[j], []).append(tid)
 
     sim = np.zeros(n, dtype=np.float32)
     if ids and n:
@@ -200,7 +225,24 @@ def themed(
     assign = np.where(assign >= 0, remap[np.maximum(assign, 0)], -1)
     final = ThemeSet([ids[j] for j in keep], cents[keep], weight[keep].astype(np.int64))
     labels = [final.ids[a] if a >= 0 else None for a in assign]
-    return Theming(labels, sim, final, [b for b in born if b in final.ids], merged)
+    return Theming(labels, sim, final, [b for b in born if b in final.ids], merged, split)
+
+
+def _split_part(emb: np.ndarray, members: np.ndarray, params: ThemeParams) -> np.ndarray | None:
+    """The smaller of two well-separated halves of a theme's members, or None when it holds together."""
+    if members.size < 2 * params.min_theme_size:
+        return None
+    from sklearn.cluster import KMeans
+
+    km = KMeans(n_clusters=2, n_init=1, random_state=params.seed).fit(emb[members])
+    halves = _unit(km.cluster_centers_)
+    sizes = np.bincount(km.labels_, minlength=2)
+    if (
+        sizes.min() < params.min_theme_size
+        or float(halves[0] @ halves[1]) >= params.split_similarity
+    ):
+        return None
+    return members[km.labels_ == int(sizes.argmin())]
 
 
 def _merge_close(
