@@ -9,6 +9,18 @@ from typing import Any
 CONNECTORS: dict[str, str] = {
     "file_drop": "connectors.file_drop:FileDropConnector",
     "zendesk": "connectors.zendesk:ZendeskConnector",
+    "intercom": "connectors.intercom:IntercomConnector",
+    "freshdesk": "connectors.freshdesk:FreshdeskConnector",
+    "app_store_rss": "connectors.apple:AppStoreRssConnector",
+    "app_store_connect": "connectors.apple:AppStoreConnectReviewsConnector",
+    "testflight": "connectors.apple:TestFlightConnector",
+    "google_play": "connectors.google_play:GooglePlayConnector",
+    "typeform": "connectors.typeform:TypeformConnector",
+    "surveymonkey": "connectors.surveymonkey:SurveyMonkeyConnector",
+    "qualtrics": "connectors.qualtrics:QualtricsConnector",
+    "jira": "connectors.jira:JiraConnector",
+    "github": "connectors.github:GitHubConnector",
+    "slack": "connectors.slack:SlackConnector",
 }
 
 

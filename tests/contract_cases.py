@@ -89,4 +89,18 @@ ZENDESK = ContractCase(
     options={"page_size": 2},
 )
 
-CASES: list[ContractCase] = [ZENDESK]
+
+def _vendor_cases() -> list[ContractCase]:
+    """Cases defined in tests/contract/<vendor>.py (each module exposes CASES)."""
+    import importlib
+    import pkgutil
+
+    import tests.contract as pkg
+
+    found: list[ContractCase] = []
+    for mod in sorted(m.name for m in pkgutil.iter_modules(pkg.__path__)):
+        found.extend(importlib.import_module(f"tests.contract.{mod}").CASES)
+    return found
+
+
+CASES: list[ContractCase] = [ZENDESK, *_vendor_cases()]

@@ -23,6 +23,16 @@ from connectors.sandbox.faults import FaultInjector, FaultPlan
 # vendor name -> "module:Class"; a new vendor adds one line here and one module beside this one.
 VENDORS: dict[str, str] = {
     "zendesk": "connectors.sandbox.zendesk:ZendeskSandbox",
+    "intercom": "connectors.sandbox.intercom:IntercomSandbox",
+    "freshdesk": "connectors.sandbox.freshdesk:FreshdeskSandbox",
+    "apple": "connectors.sandbox.apple:AppleSandbox",
+    "google_play": "connectors.sandbox.google_play:GooglePlaySandbox",
+    "typeform": "connectors.sandbox.typeform:TypeformSandbox",
+    "surveymonkey": "connectors.sandbox.surveymonkey:SurveyMonkeySandbox",
+    "qualtrics": "connectors.sandbox.qualtrics:QualtricsSandbox",
+    "jira": "connectors.sandbox.jira:JiraSandbox",
+    "github": "connectors.sandbox.github:GitHubSandbox",
+    "slack": "connectors.sandbox.slack:SlackSandbox",
 }
 
 
