@@ -45,7 +45,9 @@ def test_wrong_format_value_names_source_key_value_and_choices(small_project: Pa
 
 
 def test_unknown_canonical_column_is_refused(small_project: Path) -> None:
-    path = _mutated(small_project, lambda d: d["sources"][0]["columns"].update({"body_text": "body"}))
+    path = _mutated(
+        small_project, lambda d: d["sources"][0]["columns"].update({"body_text": "body"})
+    )
     with pytest.raises(ConfigError, match="unknown canonical column"):
         load_config(path)
 
@@ -60,7 +62,13 @@ def test_bad_weight_value_and_unknown_segment_attribute(small_project: Path) -> 
     path = _mutated(small_project, lambda d: d["weighting"].update({"internal": 3}))
     with pytest.raises(ConfigError, match=r"weighting.internal: got 3"):
         load_config(path)
-    path = _mutated(small_project, lambda d: (d["weighting"].update({"internal": 0.1}), d["segments"].append({"name": "x", "where": {"colour": "red"}})))
+    path = _mutated(
+        small_project,
+        lambda d: (
+            d["weighting"].update({"internal": 0.1}),
+            d["segments"].append({"name": "x", "where": {"colour": "red"}}),
+        ),
+    )
     with pytest.raises(ConfigError, match=r"segments \(x\).where.colour: unknown attribute"):
         load_config(path)
 

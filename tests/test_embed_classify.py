@@ -13,14 +13,20 @@ def embedder() -> Embedder:
 
 
 def test_real_model_gives_unit_384_vectors_and_similar_texts_are_close(embedder: Embedder) -> None:
-    vecs = embedder.encode(["The CSV export fails", "Exporting to CSV is broken", "I love the dark mode"])
+    vecs = embedder.encode(
+        ["The CSV export fails", "Exporting to CSV is broken", "I love the dark mode"]
+    )
     assert vecs.shape == (3, 384) and vecs.dtype == np.float32
     assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
     assert vecs[0] @ vecs[1] > vecs[0] @ vecs[2] + 0.2
 
 
 def test_length_sorted_batches_keep_input_order(embedder: Embedder) -> None:
-    texts = ["short", "a much longer sentence about dashboards being slow every single morning", "mid length text"]
+    texts = [
+        "short",
+        "a much longer sentence about dashboards being slow every single morning",
+        "mid length text",
+    ]
     together = Embedder(batch_size=2).encode(texts)
     alone = np.vstack([embedder.encode([t]) for t in texts])
     assert np.allclose(together, alone, atol=1e-5)

@@ -14,7 +14,9 @@ from flows.lake import Lake
 from schemas.feedback import EMBEDDING_DIM, FEEDBACK_SCHEMA
 
 
-def _rows(ids: list[str], text: str = "hello", updated: datetime | None = None, month: str = "2026-10") -> pa.Table:
+def _rows(
+    ids: list[str], text: str = "hello", updated: datetime | None = None, month: str = "2026-10"
+) -> pa.Table:
     now = datetime(2026, 10, 5, tzinfo=UTC)
     rows = []
     for i in ids:
@@ -33,35 +35,52 @@ def test_upsert_inserts_updates_and_never_duplicates(tmp_path: Path) -> None:
     lake = Lake(str(tmp_path / "lake"))
     s1 = lake.upsert_feedback(_rows(["1", "2"]))
     assert (s1.inserted, s1.updated, s1.unchanged) == (2, 0, 0)
-    s2 = lake.upsert_feedback(_rows(["2", "3"], text="edited", updated=datetime(2026, 10, 2, tzinfo=UTC)))
+    s2 = lake.upsert_feedback(
+        _rows(["2", "3"], text="edited", updated=datetime(2026, 10, 2, tzinfo=UTC))
+    )
     assert (s2.inserted, s2.updated) == (1, 1)
-    s3 = lake.upsert_feedback(_rows(["2"], text="edited", updated=datetime(2026, 10, 2, tzinfo=UTC)))
+    s3 = lake.upsert_feedback(
+        _rows(["2"], text="edited", updated=datetime(2026, 10, 2, tzinfo=UTC))
+    )
     assert (s3.inserted, s3.updated, s3.unchanged, s3.partitions_written) == (0, 0, 1, 0)
-    stale = lake.upsert_feedback(_rows(["2"], text="older", updated=datetime(2026, 9, 1, tzinfo=UTC)))
+    stale = lake.upsert_feedback(
+        _rows(["2"], text="older", updated=datetime(2026, 9, 1, tzinfo=UTC))
+    )
     assert stale.stale == 1
     df = pd.read_parquet(tmp_path / "lake" / "feedback")
     assert sorted(df["feedback_id"]) == ["f1", "f2", "f3"]
     assert df.set_index("feedback_id").loc["f2", "text"] == "edited"
-    n = duckdb.sql(f"select count(*), count(distinct feedback_id) from read_parquet('{tmp_path}/lake/feedback/**/*.parquet', hive_partitioning=true)").fetchall()[0]
+    n = duckdb.sql(
+        f"select count(*), count(distinct feedback_id) from read_parquet('{tmp_path}/lake/feedback/**/*.parquet', hive_partitioning=true)"
+    ).fetchall()[0]
     assert n == (3, 3)
 
 
 def test_an_item_keeps_its_first_partition_when_its_date_moves(tmp_path: Path) -> None:
     lake = Lake(str(tmp_path / "lake"))
     lake.upsert_feedback(_rows(["1"], month="2026-10"))
-    lake.upsert_feedback(_rows(["1"], text="moved", month="2026-11", updated=datetime(2026, 11, 2, tzinfo=UTC)))
+    lake.upsert_feedback(
+        _rows(["1"], text="moved", month="2026-11", updated=datetime(2026, 11, 2, tzinfo=UTC))
+    )
     df = lake.read_feedback().to_pandas()
     assert len(df) == 1 and df["text"][0] == "moved" and df["created_month"][0] == "2026-10"
 
 
 def test_duplicates_within_one_delivery_keep_the_latest(tmp_path: Path) -> None:
     lake = Lake(str(tmp_path / "lake"))
-    both = pa.concat_tables([_rows(["1"], text="new", updated=datetime(2026, 10, 3, tzinfo=UTC)), _rows(["1"], text="old")])
+    both = pa.concat_tables(
+        [
+            _rows(["1"], text="new", updated=datetime(2026, 10, 3, tzinfo=UTC)),
+            _rows(["1"], text="old"),
+        ]
+    )
     lake.upsert_feedback(both)
     assert lake.read_feedback()["text"].to_pylist() == ["new"]
 
 
-def test_crash_during_write_leaves_last_committed_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_crash_during_write_leaves_last_committed_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     lake = Lake(str(tmp_path / "lake"))
     lake.upsert_feedback(_rows(["1", "2"]))
     before = pd.read_parquet(tmp_path / "lake" / "feedback")

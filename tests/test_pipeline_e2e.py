@@ -82,9 +82,14 @@ def test_pipeline_end_to_end_then_idempotent(prefect_api, demo) -> None:
     second = pipeline(str(demo.config_path))
     assert second["process"]["embedded"] == 0 and second["process"]["written"] == 0
     again = _feedback(demo)
-    pd.testing.assert_frame_equal(fb.sort_values("feedback_id").reset_index(drop=True), again.sort_values("feedback_id").reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        fb.sort_values("feedback_id").reset_index(drop=True),
+        again.sort_values("feedback_id").reset_index(drop=True),
+    )
     asg2 = pd.read_parquet(demo.out_dir / "lake" / "assignments")
-    assert dict(zip(asg["feedback_id"], asg["theme_id"], strict=True)) == dict(zip(asg2["feedback_id"], asg2["theme_id"], strict=True))
+    assert dict(zip(asg["feedback_id"], asg["theme_id"], strict=True)) == dict(
+        zip(asg2["feedback_id"], asg2["theme_id"], strict=True)
+    )
 
 
 def _duplicates_in_truth(truth: pd.DataFrame) -> int:
