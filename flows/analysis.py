@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,7 @@ from transforms.segments import (
     read_customers,
     segment_masks,
 )
-from transforms.themes import ThemeParams, ThemeSet, representatives, themed
+from transforms.themes import ThemeParams, ThemeSet, representatives, theme_groups, themed
 from transforms.trends import TrendParams, period_starts, weighted_trends
 from transforms.weights import base_weights, recency_factors, repeat_factors
 
@@ -42,6 +43,8 @@ def theme_params(cfg: ChorusConfig) -> ThemeParams:
         seed=t.seed,
         join_threshold=t.join_threshold,
         min_theme_size=t.min_theme_size,
+        merge_distance=t.merge_distance,
+        neighbors=t.neighbors,
         max_unassigned=t.max_unassigned,
         sample_size=t.sample_size,
     )
@@ -97,12 +100,14 @@ def update_themes(lake: Lake, cfg: ChorusConfig) -> ThemeRun:
         if prev_table is not None
         else None
     )
-    if previous is not None and old_df is not None:
+    prev_lineage = lake.read_table("lineage")
+    if previous is not None and prev_lineage is not None:
         # items of themes merged away follow the theme that absorbed them
         absorbed = {
-            d: tid
-            for tid, parents in zip(old_df["theme_id"], old_df["parent_ids"], strict=True)
-            for d in (parents if parents is not None else [])
+            d: r["theme_id"]
+            for r in prev_lineage.to_pylist()
+            if r["event"] == "merged"
+            for d in r["related_ids"] or []
         }
         previous = {k: absorbed.get(v, v) if v is not None else None for k, v in previous.items()}
     result = themed(item_ids, emb, existing, previous, theme_params(cfg))
@@ -117,6 +122,7 @@ def update_themes(lake: Lake, cfg: ChorusConfig) -> ThemeRun:
             members[tid].append(i)
     keywords = class_keywords({tid: [texts[i] for i in idx] for tid, idx in members.items()})
     old = old_df.set_index("theme_id") if old_df is not None else None
+    split_from = {child: [parent] for parent, kids in result.split.items() for child in kids}
     rows = []
     for j, tid in enumerate(result.themes.ids):
         idx = np.array(members[tid], dtype=np.int64)
@@ -140,16 +146,27 @@ def update_themes(lake: Lake, cfg: ChorusConfig) -> ThemeRun:
                 "first_seen": first,
                 "last_seen": last,
                 "status": "active",
-                "parent_ids": result.merged.get(tid, []),
+                "parent_ids": _parents(old, tid)
+                + result.merged.get(tid, [])
+                + split_from.get(tid, []),
                 "representative_ids": [item_ids[r] for r in reps],
                 "model_run": run_id,
             }
         )
+    groups = theme_groups(
+        result.themes.ids,
+        result.themes.centroids,
+        np.array([len(members[t]) for t in result.themes.ids]),
+        cfg.themes.group_distance,
+    )
+    for row in rows:
+        row["group_id"] = groups.get(row["theme_id"])
+    rows += _group_rows(groups, members, texts, emb, item_ids, created, run_id)
     merged_away = {d for ds in result.merged.values() for d in ds}
     if old is not None:
         for tid, prev in old.iterrows():
-            if tid in result.themes.ids:
-                continue
+            if tid in result.themes.ids or prev["status"] == "group":
+                continue  # groups are recomputed every run
             status = "merged" if tid in merged_away else prev["status"]
             rows.append({**prev.to_dict(), "theme_id": tid, "status": status})
     lake.replace_table("themes", pa.Table.from_pylist(rows, schema=THEMES_SCHEMA))
@@ -176,6 +193,18 @@ def update_themes(lake: Lake, cfg: ChorusConfig) -> ThemeRun:
             "size": len(members.get(t, [])),
         }
         for t in result.born
+        if t not in split_from
+    ]
+    events += [
+        {
+            "run_id": run_id,
+            "event": "split",
+            "theme_id": parent,
+            "related_ids": kids,
+            "at": now,
+            "size": len(members.get(parent, [])),
+        }
+        for parent, kids in result.split.items()
     ]
     events += [
         {
@@ -188,7 +217,6 @@ def update_themes(lake: Lake, cfg: ChorusConfig) -> ThemeRun:
         }
         for keep, drops in result.merged.items()
     ]
-    prev_lineage = lake.read_table("lineage")
     lineage = pa.Table.from_pylist(events, schema=LINEAGE_SCHEMA)
     if prev_lineage is not None:
         lineage = (
@@ -205,6 +233,56 @@ def update_themes(lake: Lake, cfg: ChorusConfig) -> ThemeRun:
         sum(a is not None for a in result.assignment),
         result.unassigned_share,
     )
+
+
+def _group_rows(
+    groups: dict[str, str],
+    members: dict[str, list[int]],
+    texts: list[str],
+    emb: np.ndarray,
+    item_ids: list[str],
+    created: pd.Series,
+    run_id: str,
+) -> list[dict[str, Any]]:
+    """One row per group of two or more related themes, labelled from all their items."""
+    by_group: dict[str, list[str]] = {}
+    for tid, gid in groups.items():
+        if gid != tid:
+            by_group.setdefault(gid, []).append(tid)
+    docs = {gid: [i for t in tids for i in members[t]] for gid, tids in by_group.items()}
+    keywords = class_keywords({gid: [texts[i] for i in idx] for gid, idx in docs.items()})
+    rows = []
+    for gid, tids in sorted(by_group.items()):
+        idx = np.array(sorted(docs[gid]), dtype=np.int64)
+        centroid = emb[idx].mean(axis=0) if idx.size else np.zeros(emb.shape[1], np.float32)
+        centroid = centroid / max(float(np.linalg.norm(centroid)), 1e-12)
+        rows.append(
+            {
+                "theme_id": gid,
+                "label": label_from_keywords(keywords.get(gid, [])),
+                "keywords": keywords.get(gid, []),
+                "centroid": centroid.astype(np.float32).tolist(),
+                "size": int(idx.size),
+                "first_seen": created.iloc[idx].min() if idx.size else None,
+                "last_seen": created.iloc[idx].max() if idx.size else None,
+                "status": "group",
+                "parent_ids": sorted(tids),  # the themes it groups
+                "representative_ids": [
+                    item_ids[r] for r in representatives(emb, idx, centroid, texts)
+                ],
+                "model_run": run_id,
+                "group_id": gid,
+            }
+        )
+    return rows
+
+
+def _parents(old: pd.DataFrame | None, tid: str) -> list[str]:
+    """Lineage a theme already had (kept across runs)."""
+    if old is None or tid not in old.index:
+        return []
+    parents = old.loc[tid, "parent_ids"]
+    return [] if parents is None else [p for p in parents]
 
 
 def trend_params(cfg: ChorusConfig) -> TrendParams:
@@ -226,6 +304,7 @@ def items_frame(lake: Lake, cfg: ChorusConfig, key: bytes) -> pd.DataFrame:
     cols = [
         "feedback_id",
         "source",
+        "source_id",
         "source_kind",
         "created_at",
         "account_id",
@@ -271,6 +350,9 @@ def items_frame(lake: Lake, cfg: ChorusConfig, key: bytes) -> pd.DataFrame:
     fb.attrs["customers"] = customers
     ages = (as_of - pd.to_datetime(fb["created_at"], utc=True)).dt.total_seconds() / 86400.0
     masks = segment_masks(attrs, cfg.segments)
+    masks.update(
+        {f"persona:{k}": v for k, v in segment_masks(attrs, cfg.personas).items() if k != "all"}
+    )
     seg_factor = np.ones(len(fb))
     for name, factor in cfg.weighting.segment.items():
         if name in masks:
@@ -296,7 +378,10 @@ def items_frame(lake: Lake, cfg: ChorusConfig, key: bytes) -> pd.DataFrame:
         ages.tolist(), cfg.weighting.recency_half_life_days
     )
     fb.attrs["masks"] = masks
-    fb.attrs["segment_rules"] = list(cfg.segments)
+    fb.attrs["segment_rules"] = [
+        *cfg.segments,
+        *(SimpleNamespace(name=f"persona:{p.name}", where=p.where) for p in cfg.personas),
+    ]
     return fb
 
 
@@ -312,13 +397,21 @@ def compute_trends(lake: Lake, cfg: ChorusConfig, items: pd.DataFrame) -> pd.Dat
     for tid, fs in zip(tdf["theme_id"], tdf["first_seen"], strict=True):
         if fs is not None and not pd.isna(fs):
             first_seen[tid] = period_starts(pd.Series([fs]), cfg.report.period).iloc[0]
+    groups = dict(zip(tdf["theme_id"], tdf["group_id"], strict=True)) if "group_id" in tdf else {}
+    frame = items[["theme_id", "period_start", "weight", "speaker"]].copy()
+    # a group row only where the group holds more than one theme (else it is the theme itself)
+    frame["group_id"] = [
+        g if isinstance(g, str) and g != t else None
+        for t, g in ((t, groups.get(t)) for t in frame["theme_id"])
+    ]
     trends = weighted_trends(
-        items[["theme_id", "period_start", "weight", "speaker"]],
+        frame,
         items.attrs["masks"],
         labels,
         first_seen,
         cfg.weighting.version,
         trend_params(cfg),
+        levels={"theme": "theme_id", "group": "group_id"},
     )
     lake.replace_table("trends", pa.Table.from_pandas(trends, preserve_index=False))
     return trends

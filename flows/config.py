@@ -102,9 +102,12 @@ class WeightingConfig(_Strict):
 
 class ThemesConfig(_Strict):
     seed: int = 42
-    join_threshold: Annotated[float, Field(gt=0, lt=1)] = 0.5
+    join_threshold: Annotated[float, Field(gt=0, lt=1)] = 0.4
     max_unassigned: Annotated[float, Field(ge=0, le=1)] = 0.15
     min_theme_size: Annotated[int, Field(ge=2)] = 8
+    merge_distance: Annotated[float, Field(gt=0, lt=2)] = 0.45  # smaller: finer themes
+    neighbors: Annotated[int, Field(ge=0, le=50)] = 3  # k-NN smoothing before clustering
+    group_distance: Annotated[float, Field(gt=0, lt=2)] = 0.6  # themes this close form a group
     sample_size: Annotated[int, Field(ge=100)] = 8000
 
 
@@ -114,7 +117,7 @@ class ReportConfig(_Strict):
     baseline_periods: Annotated[int, Field(ge=1, le=52)] = 8
     min_items: Annotated[int, Field(ge=1)] = 8
     min_accounts: Annotated[int, Field(ge=1)] = 3
-    fdr_alpha: Annotated[float, Field(gt=0, lt=1)] = 0.05
+    fdr_alpha: Annotated[float, Field(gt=0, lt=1)] = 0.1
     top_themes: Annotated[int, Field(ge=1)] = 12
     underrepresented_ratio: Annotated[float, Field(gt=0, lt=1)] = 0.5
     fatigue_limit: Annotated[int, Field(ge=1)] = 4
@@ -132,6 +135,7 @@ class ChorusConfig(_Strict):
     sources: list[SourceConfig]
     customers: CustomersConfig | None = None
     segments: list[SegmentConfig] = []
+    personas: list[SegmentConfig] = []  # named rules like segments; reported as "persona:<name>"
     internal_domains: list[str] = []
     pseudonym_key: SecretRef = SecretRef(env="CHORUS_PSEUDONYM_KEY")
     weighting: WeightingConfig = WeightingConfig(version="default")
@@ -266,7 +270,7 @@ def config_from_dict(data: dict[str, Any], origin: str = "config") -> ChorusConf
         problems.extend(f"  - sources[{i}] ({src.name}).{msg}" for msg in validate_source(src))
     if problems:
         raise ConfigError("\n".join([f"{origin}: invalid configuration", *problems]))
-    for seg in cfg.segments:
+    for seg in [*cfg.segments, *cfg.personas]:
         for key in seg.where:
             if key not in CUSTOMER_ATTRIBUTES:
                 raise ConfigError(

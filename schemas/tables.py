@@ -18,7 +18,8 @@ THEMES_SCHEMA = pa.schema(
         pa.field("size", pa.int64()),
         pa.field("first_seen", _UTC),
         pa.field("last_seen", _UTC),
-        pa.field("status", pa.string()),  # active | merged | retired
+        pa.field("status", pa.string()),  # active | merged | retired | group
+        pa.field("group_id", pa.string()),  # the group of related themes it rolls up to
         pa.field("parent_ids", pa.list_(pa.string())),  # lineage: merged or split from
         pa.field("representative_ids", pa.list_(pa.string())),  # feedback_ids of quotes
         pa.field("model_run", pa.string()),
@@ -53,6 +54,7 @@ TRENDS_SCHEMA = pa.schema(
     [
         pa.field("theme_id", pa.string(), nullable=False),
         pa.field("theme_label", pa.string()),
+        pa.field("level", pa.string()),  # theme | group (a roll-up of related themes)
         pa.field("segment", pa.string(), nullable=False),
         pa.field("period_start", pa.date32(), nullable=False),
         pa.field("count", pa.int64()),
@@ -61,9 +63,13 @@ TRENDS_SCHEMA = pa.schema(
         pa.field("effective_n", pa.float64()),
         pa.field("score_low", pa.float64()),
         pa.field("score_high", pa.float64()),
-        pa.field("share", pa.float64()),
-        pa.field("baseline_share", pa.float64()),
-        pa.field("change", pa.float64()),
+        pa.field("share", pa.float64()),  # of the segment's items in this period
+        pa.field("weighted_share", pa.float64()),  # of the segment's weighted voice in this period
+        pa.field("baseline_share", pa.float64()),  # count share over the baseline periods
+        pa.field("weighted_baseline_share", pa.float64()),
+        pa.field("window_count", pa.int64()),  # items in the window ending with this period
+        pa.field("window_accounts", pa.int64()),  # distinct accounts among them
+        pa.field("change", pa.float64()),  # weighted window share minus weighted baseline
         pa.field("p_value", pa.float64()),
         pa.field("q_value", pa.float64()),
         pa.field("flag", pa.string()),  # emerging | rising | fading | null

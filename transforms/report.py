@@ -83,8 +83,8 @@ def report_model(
             r.segment: r.flag for r in nt.itertuples() if r.flag is not None and not pd.isna(r.flag)
         }
         lifts = {
-            r.segment: (r.change + (r.baseline_share or 0)) / r.baseline_share
-            if r.baseline_share and r.baseline_share > 0
+            r.segment: (r.change + (r.weighted_baseline_share or 0)) / r.weighted_baseline_share
+            if r.weighted_baseline_share and r.weighted_baseline_share > 0
             else float("inf")
             for r in nt.itertuples()
             if r.segment != "all"
@@ -138,23 +138,19 @@ def report_model(
     for s in summaries:
         nt = newest[newest["theme_id"] == s.theme_id].set_index("segment")
         heat[s.theme_id] = {seg: _lift(nt, seg) for seg in segs}
-    win_counts = (
-        trends[trends["period_start"].isin(win)].groupby(["theme_id", "segment"])["count"].sum()
-    )
     order_flags = {"emerging": 0, "rising": 1, "fading": 2}
     flagged = []
     for r in newest[newest["flag"].notna()].itertuples():
-        base = None if pd.isna(r.baseline_share) else float(r.baseline_share)
+        base = None if pd.isna(r.weighted_baseline_share) else float(r.weighted_baseline_share)
         flagged.append(
             {
                 "theme_id": r.theme_id,
                 "label": r.theme_label,
                 "segment": r.segment,
                 "flag": r.flag,
-                "count": int(win_counts.get((r.theme_id, r.segment), 0)),  # items in the window
-                "share": float(
-                    r.change + (base or 0.0)
-                ),  # the window's share of the segment's feedback
+                "count": int(r.window_count),  # items in the window
+                "accounts": int(r.window_accounts),
+                "share": float(r.change + (base or 0.0)),  # the window's weighted share
                 "baseline_share": base,
                 "q_value": None if pd.isna(r.q_value) else float(r.q_value),
             }
@@ -198,7 +194,7 @@ def _lift(nt: pd.DataFrame, seg: str) -> float:
     if seg not in nt.index:
         return float("nan")
     r = nt.loc[seg]
-    base = r["baseline_share"]
+    base = r["weighted_baseline_share"]
     if pd.isna(base) or base <= 0:
         return float("nan")
     return float((r["change"] + base) / base)

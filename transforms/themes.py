@@ -16,12 +16,14 @@ import numpy as np
 @dataclass(frozen=True)
 class ThemeParams:
     seed: int = 42
-    join_threshold: float = 0.5  # cosine similarity to a centroid to join it outright
-    merge_distance: float = 0.55  # average-linkage cosine distance below which micro-clusters merge
+    join_threshold: float = 0.4  # cosine similarity to a centroid to join it outright
+    merge_distance: float = 0.45  # average-linkage cosine distance below which micro-clusters merge
+    neighbors: int = 3  # k of the nearest-neighbour smoothing before clustering (0: off)
     min_theme_size: int = 8
     max_unassigned: float = 0.15
     sample_size: int = 8000
     theme_merge_similarity: float = 0.92  # two existing themes this close become one
+    refine_steps: int = 3  # assign/re-centre passes for newly born themes
     split_similarity: float = 0.45  # a grown theme whose two halves are less alike than this splits
 
 
@@ -68,6 +70,19 @@ def _theme_id(member_ids: list[str], seed: int) -> str:
     return f"th_{h[:10]}"
 
 
+def knn_smoothed(emb: np.ndarray, k: int, chunk: int = 1024) -> np.ndarray:
+    """Each vector averaged with its k nearest neighbours: sharper groups for clustering (a mean-shift step)."""
+    k = min(k, emb.shape[0] - 1)
+    if k <= 0:
+        return emb
+    out = np.empty_like(emb)
+    for start in range(0, emb.shape[0], chunk):
+        sims = emb[start : start + chunk] @ emb.T
+        idx = np.argpartition(-sims, k, axis=1)[:, : k + 1]  # itself and its k nearest
+        out[start : start + chunk] = emb[idx].mean(axis=1)
+    return _unit(out)
+
+
 def candidate_clusters(emb: np.ndarray, params: ThemeParams) -> list[np.ndarray]:
     """Groups of row indices (each >= min_theme_size) found in emb; deterministic for a seed."""
     n = emb.shape[0]
@@ -75,6 +90,9 @@ def candidate_clusters(emb: np.ndarray, params: ThemeParams) -> list[np.ndarray]
         return []
     from scipy.cluster.hierarchy import fcluster, linkage
     from sklearn.cluster import KMeans
+
+    if params.neighbors > 0:
+        emb = knn_smoothed(emb, params.neighbors)
 
     k = int(min(n // 4, max(8, n // 12), 600))
     if k >= 2:
@@ -155,16 +173,19 @@ def themed(
             cents = np.vstack([cents, _unit(emb[members].mean(axis=0, keepdims=True))])
             weight = np.append(weight, 0.0)
         if len(ids) > first_new:
-            sims = emb[pool] @ cents[first_new:].T
-            best = sims.argmax(axis=1)
-            ok = sims[np.arange(pool.size), best] >= params.join_threshold
-            assign[pool[ok]] = first_new + best[ok]
-            for j in range(first_new, len(ids)):
-                members = np.flatnonzero(assign == j)
-                if members.size:
-                    cents[j] = _unit(emb[members].mean(axis=0, keepdims=True))[0]
-                    weight[j] = members.size
-                changed.add(j)
+            # a few Lloyd steps over the pool and the new themes only: assign, re-centre
+            for _ in range(max(1, params.refine_steps)):
+                sims = emb[pool] @ cents[first_new:].T
+                best = sims.argmax(axis=1)
+                ok = sims[np.arange(pool.size), best] >= params.join_threshold
+                assign[pool] = -1
+                assign[pool[ok]] = first_new + best[ok]
+                for j in range(first_new, len(ids)):
+                    members = np.flatnonzero(assign == j)
+                    if members.size:
+                        cents[j] = _unit(emb[members].mean(axis=0, keepdims=True))[0]
+                        weight[j] = members.size
+            changed.update(range(first_new, len(ids)))
 
     # 3. outlier budget: the closest outliers join their nearest theme until within budget
     if ids and n:
@@ -288,6 +309,32 @@ def _merge_close(
     remap[keep_idx] = np.arange(keep_idx.size)
     assign = np.where(assign >= 0, remap[np.maximum(assign, 0)], -1)
     return [ids[i] for i in keep_idx], cents[keep_idx], weight[keep_idx], assign, merged
+
+
+def theme_groups(
+    ids: list[str], centroids: np.ndarray, sizes: np.ndarray, distance: float
+) -> dict[str, str]:
+    """theme id -> group id: related themes (average-linkage cosine distance <= `distance`) roll up.
+
+    A group is named after its largest theme (ties: the smaller id), so it keeps its id while
+    its core theme lives. Themes alone in their group map to themselves.
+    """
+    if len(ids) < 2:
+        return {t: t for t in ids}
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    tree = linkage(_unit(centroids).astype(np.float64), method="average", metric="cosine")
+    labels = fcluster(tree, t=distance, criterion="distance")
+    out: dict[str, str] = {}
+    for lab in np.unique(labels):
+        members = np.flatnonzero(labels == lab)
+        if members.size == 1:
+            out[ids[members[0]]] = ids[members[0]]
+            continue
+        core = min(members, key=lambda j: (-int(sizes[j]), ids[j]))
+        for j in members:
+            out[ids[j]] = "grp_" + ids[core].removeprefix("th_")
+    return out
 
 
 def representatives(
