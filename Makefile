@@ -24,6 +24,7 @@ demo: $(STAMP)
 	$(VENV)/bin/chorus demo
 
 test: $(STAMP)
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 	$(VENV)/bin/ruff check flows connectors transforms schemas tests
 	$(PY) -m pytest -q
 
