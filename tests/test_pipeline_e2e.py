@@ -1,4 +1,5 @@
-"""End to end: the pipeline flow under a real (temporary) Prefect API, twice, on small demo data."""
+"""End to end: the pipeline flow under a real (temporary) Prefect API, twice, on small demo data
+served by the local vendor sandbox to the real connectors (a new sandbox port for each run)."""
 
 from __future__ import annotations
 
@@ -37,10 +38,12 @@ def _feedback(manifest) -> pd.DataFrame:
 
 
 def test_pipeline_end_to_end_then_idempotent(prefect_api, demo) -> None:
+    from flows.demo import run_demo_sandbox
     from flows.pipeline import pipeline
 
     truth = pd.read_csv(demo.items_path, dtype=str, keep_default_na=False)
-    first = pipeline(str(demo.config_path))
+    with run_demo_sandbox(demo) as config:
+        first = pipeline(str(config))
     proc = first["process"]
     fb = _feedback(demo)
 
@@ -78,8 +81,16 @@ def test_pipeline_end_to_end_then_idempotent(prefect_api, demo) -> None:
     html = Path(first["report"]["html"]).read_text()
     assert "<svg" in html and "What is rising" in html
 
-    # second run: same rows, nothing duplicated, nothing re-embedded
-    second = pipeline(str(demo.config_path))
+    # every lake row is a truth item under the source_id its connector gave it
+    keys = set(zip(truth["source"], truth["source_id"], strict=True))
+    assert set(zip(fb["source"].astype(str), fb["source_id"], strict=True)) <= keys
+
+    # second run (another sandbox, another port): same rows, nothing landed, nothing re-embedded
+    with run_demo_sandbox(demo) as config:
+        second = pipeline(str(config))
+    assert {name: n["items"] for name, n in second["ingest"].items()} == dict.fromkeys(
+        second["ingest"], 0
+    )
     assert second["process"]["embedded"] == 0 and second["process"]["written"] == 0
     again = _feedback(demo)
     pd.testing.assert_frame_equal(
@@ -110,3 +121,38 @@ def _luhn_card(text: str) -> bool:
         if total % 10 == 0:
             return True
     return False
+
+
+def test_a_new_weighting_policy_reweights_without_re_embedding(prefect_api, demo) -> None:
+    import yaml
+
+    from flows.pipeline import pipeline
+    from flows.report import report
+
+    lake = demo.out_dir / "lake"
+    if not (lake / "trends").exists():
+        pipeline(str(demo.config_path))
+    before = {
+        p: p.stat().st_mtime_ns
+        for p in [*(lake / "feedback").rglob("*.parquet"), *(lake / "_cache").rglob("*.parquet")]
+    }
+    old = pd.read_parquet(lake / "trends")
+    cfg = yaml.safe_load(demo.config_path.read_text())
+    cfg["weighting"] = {
+        **cfg["weighting"],
+        "version": "demo-2026.11-b",
+        "target_market": 4.0,
+        "internal": 0.05,
+    }
+    changed = demo.config_path.with_name("chorus-policy-b.yaml")
+    changed.write_text(yaml.safe_dump(cfg))
+    report(str(changed))
+    new = pd.read_parquet(lake / "trends")
+    assert set(new["policy_version"]) == {"demo-2026.11-b"}
+    assert not np.allclose(old["weighted_score"].sum(), new["weighted_score"].sum())
+    assert (old["count"].sum(), len(old)) == (
+        new["count"].sum(),
+        len(new),
+    )  # same items, new weights
+    after = {p: p.stat().st_mtime_ns for p in before}
+    assert after == before, "re-weighting rewrote feedback/ or the embedding cache"
