@@ -76,7 +76,7 @@ def markdown_report(m: ReportModel) -> str:
         lines.append(f"**{s.label}** (`{s.theme_id}`)")
         for q in s.quotes:
             lines.append(
-                f"> {q['text']}  \n> — {q['source_kind']} · {q['source']} · {q['date']}"
+                f"> {q['text']}  \n> — {q['source_kind']} · {q['source']} #{q.get('source_id', '')} · {q['date']}"
                 + (f" · [link]({q['url']})" if q["url"] else "")
             )
         lines.append("")
@@ -255,7 +255,8 @@ def _quote(q: dict) -> str:
     e = html.escape
     seg = " · " + e(", ".join(q["segment"])) if q["segment"] else ""
     link = f' · <a href="{e(q["url"])}">source</a>' if q["url"] else ""
-    return f"<blockquote>{e(q['text'])}<small>{e(q['source_kind'])} · {e(q['source'])} · {e(q['date'])}{seg}{link}</small></blockquote>"
+    ref = f" #{e(q['source_id'])}" if q.get("source_id") else ""
+    return f"<blockquote>{e(q['text'])}<small>{e(q['source_kind'])} · {e(q['source'])}{ref} · {e(q['date'])}{seg}{link}</small></blockquote>"
 
 
 def _evidence(s: ThemeSummary) -> str:
@@ -272,6 +273,11 @@ def _rep_row(r: dict) -> str:
     warn = ' <span class="warn">under-represented</span>' if r["under_represented"] else ""
     mix = e(", ".join(f"{k} {v}" for k, v in r["source_mix"].items()))
     return f"<tr><td>{e(r['segment'])}</td><td>{_pct(r['feedback_share'])}</td><td>{_pct(r['customer_share'])}</td><td>{ratio}{warn}</td><td>{mix}</td></tr>"
+
+
+def _type_row(r: dict) -> str:
+    e = html.escape
+    return f"<tr><td>{e(r['type'])}</td><td>{r['items']}</td><td>{_pct(r['weighted_share'])}</td><td>{_pct(r['negative'])}</td><td>{e('; '.join(r['top_themes']))}</td></tr>"
 
 
 def html_report(m: ReportModel) -> str:
@@ -304,6 +310,7 @@ def html_report(m: ReportModel) -> str:
 <h2>Theme × segment: window share against baseline</h2><div class="card">{_heat_map(m)}<p class="meta">×2 means the theme's share of the segment's feedback doubled against the baseline weeks; outlined cells are statistically flagged (FDR-controlled).</p></div>
 <h2>Top themes (ranked by weighted score)</h2><div class="card"><table><tr><th>#</th><th>theme</th><th>items</th><th>accounts</th><th>weighted</th><th>unweighted rank</th><th>flags</th><th>driven by</th></tr>{rows}</table></div>
 <h2>Evidence</h2>{evidence}
+<h2>By feedback type (window)</h2><div class="card"><table><tr><th>type</th><th>items</th><th>weighted share</th><th>negative</th><th>top themes</th></tr>{"".join(_type_row(r) for r in m.by_type)}</table></div>
 <h2>Representation</h2><div class="card">{_representation_chart(m)}<table><tr><th>segment</th><th>feedback share</th><th>customer share</th><th>ratio</th><th>source mix</th></tr>{rep_rows}</table></div>
 <h2>Survey fatigue</h2><div class="card"><table><tr><th>customer</th><th>account</th><th>plan</th><th>responses</th></tr>{fat}</table></div>
 </main></body></html>"""

@@ -42,6 +42,7 @@ class ReportModel:
     representation: list[dict[str, Any]]
     fatigue: list[dict[str, Any]]
     flagged: list[dict[str, Any]] = field(default_factory=list)
+    by_type: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _window_periods(periods: list[Any], window: int) -> list[Any]:
@@ -108,6 +109,7 @@ def report_model(
                         "feedback_id": fid,
                         "text": _clip(r["text"] or r["title"] or ""),
                         "source": r["source"],
+                        "source_id": str(r["source_id"]),
                         "source_kind": r["source_kind"],
                         "date": str(pd.Timestamp(r["created_at"]).date()),
                         "url": r["url"] if isinstance(r["url"], str) else None,
@@ -187,6 +189,7 @@ def report_model(
         ),
         fatigue=fatigue(items, cfg.report.fatigue_limit, cfg.report.fatigue_window_days),
         flagged=flagged,
+        by_type=type_breakdown(items, in_win.to_numpy(), {t.theme_id: t.label for t in summaries}),
     )
 
 
@@ -285,3 +288,29 @@ def fatigue(items: pd.DataFrame, limit: int, window_days: int) -> list[dict[str,
         }
         for cid, r in over.iterrows()
     ]
+
+
+def type_breakdown(
+    items: pd.DataFrame, in_window: np.ndarray, labels: dict[str, str]
+) -> list[dict[str, Any]]:
+    """Per feedback type in the window: items, weighted share, negative share, and its top themes."""
+    win = items[in_window]
+    total_w = float(win["rank_weight"].sum()) or 1.0
+    rows = []
+    for ftype, grp in win.groupby("feedback_type", sort=True):
+        top = (
+            grp.dropna(subset=["theme_id"])
+            .groupby("theme_id")["rank_weight"]
+            .sum()
+            .sort_values(ascending=False)
+        )
+        rows.append(
+            {
+                "type": str(ftype),
+                "items": int(len(grp)),
+                "weighted_share": float(grp["rank_weight"].sum()) / total_w,
+                "negative": float((grp["sentiment"] == "negative").mean()),
+                "top_themes": [labels.get(t, t) for t in top.index[:3]],
+            }
+        )
+    return sorted(rows, key=lambda r: -r["weighted_share"])
