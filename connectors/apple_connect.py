@@ -13,9 +13,7 @@ which is the build number (CFBundleVersion), not the marketing version.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any, ClassVar
-from urllib.parse import quote
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
@@ -25,6 +23,7 @@ from connectors.apple_paging import NewestFirst, NewestFirstConnector
 from connectors.base import ParseError, normalised_rating, parse_timestamp
 from connectors.http import AppStoreConnectJWT, AuthStrategy, NextUrlPaginator, SourceAuthError
 from connectors.rest import Endpoint, RestOptions, required
+from connectors.text import text_or_none
 
 ASC_DOCS = "https://developer.apple.com/documentation/appstoreconnectapi"
 MAX_LIMIT = 200
@@ -74,10 +73,6 @@ class AppStoreConnectConnector(NewestFirstConnector):
 
     DEFAULT_BASE_URL = "https://api.appstoreconnect.apple.com"
     Options = AppStoreConnectOptions
-
-    def endpoints(self) -> list[Endpoint]:
-        app_id = quote(self.options.app_id, safe="")
-        return [replace(e, path=e.path.format(app_id=app_id)) for e in super().endpoints()]
 
     def auth(self) -> tuple[AuthStrategy, str]:
         """An ES256 JWT signed with the API key; a 401 names every key credential configured."""
@@ -141,9 +136,9 @@ class AppStoreConnectReviewsConnector(AppStoreConnectConnector):
         return [
             self.row(
                 source_id=str(rid),
-                customer_id=_str(attrs.get("reviewerNickname")),
+                customer_id=text_or_none(attrs.get("reviewerNickname")),
                 created_at=parse_timestamp(attrs.get("createdDate"), what=f"{what}: createdDate"),
-                title=_str(attrs.get("title")),
+                title=text_or_none(attrs.get("title")),
                 text=attrs.get("body") or "",
                 rating=rating,
                 rating_raw=raw,
@@ -195,8 +190,8 @@ class TestFlightConnector(AppStoreConnectConnector):
         attrs = _attributes(item, what)
         tester = (item.get("_tester") or {}).get("attributes") or {}
         build = item.get("_build") or {}
-        version = _str((build.get("attributes") or {}).get("version"))
-        email = _str(attrs.get("email")) or _str(tester.get("email"))
+        version = text_or_none((build.get("attributes") or {}).get("version"))
+        email = text_or_none(attrs.get("email")) or text_or_none(tester.get("email"))
         tags = [f"testflight:{kind}"] + [
             f"{tag}:{attrs[key]}"
             for tag, key in (
@@ -209,8 +204,8 @@ class TestFlightConnector(AppStoreConnectConnector):
         return [
             self.row(
                 source_id=f"{kind}:{sid}",
-                thread_id=_str(build.get("id")),
-                customer_id=email or _str((item.get("_tester") or {}).get("id")),
+                thread_id=text_or_none(build.get("id")),
+                customer_id=email or text_or_none((item.get("_tester") or {}).get("id")),
                 created_at=parse_timestamp(attrs.get("createdDate"), what=f"{what}: createdDate"),
                 text=attrs.get("comment") or "",
                 tags=tags + ([f"build:{version}"] if version else []),
@@ -236,8 +231,4 @@ def _attributes(item: dict[str, Any], what: str) -> dict[str, Any]:
 
 def _self_link(item: dict[str, Any]) -> str | None:
     links = item.get("links")
-    return _str(links.get("self")) if isinstance(links, dict) else None
-
-
-def _str(value: Any) -> str | None:
-    return None if value is None or value == "" else str(value)
+    return text_or_none(links.get("self")) if isinstance(links, dict) else None

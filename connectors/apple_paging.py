@@ -6,21 +6,20 @@ the last run saw plus the ids at that time), so nothing already seen is fetched 
 record sharing the boundary second still arrives exactly once.
 
 The generic machinery builds a paginator without knowing the committed cursor, so
-NewestFirstConnector binds it per run (see `bounded`); this belongs in connectors/incremental.py
-and connectors/rest.py once a second vendor needs it.
+NewestFirstConnector binds it per run (its `bind_cursor`); this belongs in
+connectors/incremental.py once a second vendor needs it.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
 import requests
 
-from connectors.base import FetchedBatch, ParseError
+from connectors.base import ParseError
 from connectors.http import Page, Paginator
 from connectors.http.paginators import NextRequest, Selector, select
 from connectors.incremental import Incremental, epoch_of
@@ -117,17 +116,7 @@ class StopAtCursor(Paginator):
 class NewestFirstConnector(RestConnector):
     """A RestConnector whose NewestFirst endpoints stop paging at the committed cursor."""
 
-    def fetch(self, state: dict[str, Any]) -> Iterator[FetchedBatch]:
-        state = json.loads(json.dumps(state or {}))
-        state.setdefault("endpoints", {})
-        seen: set[Hashable] = set()
-        with self.client() as client:
-            for endpoint in self.endpoints():
-                committed = state["endpoints"].get(endpoint.name, {}).get("cursor")
-                bound = self.bounded(endpoint, committed)
-                yield from self._endpoint_batches(client, bound, state, seen)
-
-    def bounded(self, endpoint: Endpoint, committed: Any) -> Endpoint:
+    def bind_cursor(self, endpoint: Endpoint, committed: Any) -> Endpoint:
         """The endpoint with its paginator stopping at `committed` (or at `start_date`)."""
         inc = endpoint.incremental
         if not isinstance(inc, NewestFirst):

@@ -35,7 +35,6 @@ from connectors.http import (
     BearerAuth,
     HttpClient,
     PageNumberPaginator,
-    SourceError,
 )
 from connectors.http.paginators import NextRequest
 from connectors.rest import Endpoint, RestOptions
@@ -178,15 +177,16 @@ class AppStoreRssConnector(NewestFirstConnector):
     description = "App Store customer reviews from the public RSS feed, per country"
     Options = AppStoreRssOptions
     DEFAULT_BASE_URL = "https://itunes.apple.com"
-    ENDPOINTS: ClassVar[tuple[Endpoint, ...]] = ()  # one per configured country, see endpoints()
+    ENDPOINTS: ClassVar[tuple[Endpoint, ...]] = ()  # one per configured country
+    ENDPOINTS_HINT = "choose storefronts with `countries`"
+    client_class = FeedClient
 
-    def endpoints(self) -> list[Endpoint]:
+    def declared_endpoints(self) -> list[Endpoint]:
         """One newest-first review stream per country; its state key is customer_reviews:<cc>."""
-        app_id = self.options.app_id
-        streams = [
+        return [
             Endpoint(
                 name=f"customer_reviews:{country}",
-                path=f"{country}/rss/customerreviews/page={{page}}/id={app_id}/sortby=mostrecent/json",
+                path=f"{country}/rss/customerreviews/page={{page}}/id={{app_id}}/sortby=mostrecent/json",
                 records=feed_entries,
                 paginator=FeedPagePaginator,
                 incremental=REVIEW_CURSOR,
@@ -195,15 +195,6 @@ class AppStoreRssConnector(NewestFirstConnector):
             )
             for country in dict.fromkeys(self.options.countries)
         ]
-        wanted = self.options.endpoints
-        unknown = sorted(set(wanted or ()) - {e.name for e in streams})
-        if unknown:
-            raise SourceError(
-                f"source {self.name!r}: endpoints {unknown} are unknown; this source reads "
-                f"{[e.name for e in streams]} (choose storefronts with `countries`)",
-                source=self.name,
-            )
-        return [e for e in streams if wanted is None or e.name in wanted]
 
     def auth(self) -> tuple[AuthStrategy | None, str | None]:
         """None: the feed is public; credentials.proxy_token is sent when an authenticating proxy fronts it."""
@@ -211,16 +202,6 @@ class AppStoreRssConnector(NewestFirstConnector):
             return None, None
         name = self.credential_name("proxy_token")
         return BearerAuth(self.secret("proxy_token"), credential_name=name), name
-
-    def client(self) -> HttpClient:
-        """A FeedClient: the shared client reading the feed's error answers as empty pages."""
-        auth, credential = self.auth()
-        kwargs: dict[str, Any] = {
-            "timeout": (min(10.0, self.options.timeout_s), self.options.timeout_s),
-            "rate_limit_per_s": self.options.rate_limit_per_s,
-            **self._http,
-        }
-        return FeedClient(self.name, self.base_url(), auth, credential=credential, **kwargs)
 
     def exhausted(
         self, endpoint: Endpoint, committed: Any, params: dict[str, Any], response: Any

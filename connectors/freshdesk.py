@@ -25,7 +25,7 @@ from connectors.base import ParseError, parse_timestamp, parsed_tags
 from connectors.http import AuthStrategy, BasicAuth, LinkHeaderPaginator, Paginator
 from connectors.http.paginators import NextRequest
 from connectors.rest import ChildEndpoint, Endpoint, RestConnector, RestOptions, Watermark, required
-from transforms.normalize import text_from_html
+from connectors.text import text_from_html, text_or_none
 
 API_DOCS = "https://developers.freshdesk.com/api/"
 TICKETS_MAX_PAGE = 300  # Freshdesk refuses `page` beyond 300 on the ticket list
@@ -160,11 +160,11 @@ class FreshdeskConnector(RestConnector):
             self.row(
                 source_id=str(tid),
                 thread_id=str(tid),
-                account_id=_str(item.get("company_id")),
-                customer_id=_str(item.get("requester_id")),
+                account_id=text_or_none(item.get("company_id")),
+                customer_id=text_or_none(item.get("requester_id")),
                 created_at=created,
                 updated_at=updated,
-                title=_str(item.get("subject")),
+                title=text_or_none(item.get("subject")),
                 text=text,
                 tags=tags,
                 url=self.agent_url(tid),
@@ -186,9 +186,9 @@ class FreshdeskConnector(RestConnector):
         private, incoming = item.get("private"), item.get("incoming")
         if not isinstance(private, bool) or not isinstance(incoming, bool):
             raise ParseError(f"{what}: private and incoming must be true or false")
-        user_id = _str(item.get("user_id"))
+        user_id = text_or_none(item.get("user_id"))
         from_requester = incoming or (
-            user_id is not None and user_id == _str(parent.get("requester_id"))
+            user_id is not None and user_id == text_or_none(parent.get("requester_id"))
         )
         kind = "note" if private else ("customer_reply" if from_requester else "agent_reply")
         return [
@@ -214,7 +214,7 @@ class FreshdeskConnector(RestConnector):
             raise ParseError(f"{what}: ratings.default_question {raw!r} is not one of {CSAT_SCALE}")
         created = parse_timestamp(item.get("created_at"), what=f"{what}: created_at")
         updated = parse_timestamp(item.get("updated_at") or created, what=f"{what}: updated_at")
-        ticket_id = _str(item.get("ticket_id"))
+        ticket_id = text_or_none(item.get("ticket_id"))
         feedback = item.get("feedback")
         if feedback is not None and not isinstance(feedback, str):
             raise ParseError(f"{what}: feedback is {type(feedback).__name__}, not text")
@@ -222,7 +222,7 @@ class FreshdeskConnector(RestConnector):
             self.row(
                 source_id=f"rating:{rid}",
                 thread_id=ticket_id,
-                customer_id=_str(item.get("user_id")),
+                customer_id=text_or_none(item.get("user_id")),
                 created_at=created,
                 updated_at=updated,
                 text=feedback or "",
@@ -244,7 +244,3 @@ def _text(item: dict[str, Any], plain_key: str, html_key: str, what: str) -> str
     if plain:
         return plain
     return text_from_html(html) if html else ""
-
-
-def _str(value: Any) -> str | None:
-    return None if value is None or value == "" else str(value)

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from connectors.base import ParseError, parse_timestamp, parsed_tags
-from connectors.http import AuthStrategy, BearerAuth, HttpClient, LinkHeaderPaginator
+from connectors.http import AuthStrategy, BearerAuth, LinkHeaderPaginator
 from connectors.rest import Endpoint, RestConnector, RestOptions, Watermark, required
 
 API_DOCS = "https://docs.github.com/en/rest/issues"
@@ -99,28 +99,21 @@ class GitHubConnector(RestConnector):
     Options = GitHubOptions
     DEFAULT_BASE_URL = "https://api.github.com"
     ENDPOINTS: ClassVar[tuple[Endpoint, ...]] = (ISSUES, ISSUE_COMMENTS)
+    HEADERS: ClassVar[dict[str, str]] = {  # pinned to REST API version 2022-11-28
+        "Accept": "application/vnd.github+json",
+        "X-GitHub-Api-Version": API_VERSION,
+    }
 
-    def endpoints(self) -> list[Endpoint]:
-        """The declared endpoints for this repository, with or without pull requests."""
+    def configure_endpoint(self, ep: Endpoint) -> Endpoint:
+        """The endpoint for this repository, with or without pull requests."""
         owner, repo = self.options.repository.split("/")
-        records = _records(self.options.include_pull_requests)
-        return [
-            replace(ep, path=ep.path.format(owner=owner, repo=repo), records=records)
-            for ep in super().endpoints()
-        ]
+        path = self.filled(ep.path, quoted=True, owner=owner, repo=repo)
+        return replace(ep, path=path, records=_records(self.options.include_pull_requests))
 
     def auth(self) -> tuple[AuthStrategy, str]:
         """A personal access token, fine-grained token or installation token, as Bearer."""
         name = self.credential_name("token")
         return BearerAuth(self.secret("token"), credential_name=name), name
-
-    def client(self) -> HttpClient:
-        """The shared client, pinned to REST API version 2022-11-28."""
-        client = super().client()
-        client.headers.update(
-            {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION}
-        )
-        return client
 
     def parse_issues(self, item: dict[str, Any]) -> list[dict[str, Any]]:
         """An issue (or, when included, a pull request): title and Markdown body."""

@@ -37,6 +37,7 @@ from connectors.http import AuthStrategy, CursorPaginator, GoogleServiceAccountA
 from connectors.http.errors import SourceAuthError
 from connectors.incremental import Incremental
 from connectors.rest import Endpoint, RestConnector, RestOptions, required
+from connectors.text import text_or_none
 
 API_DOCS = "https://developers.google.com/android-publisher"
 SCOPE = "https://www.googleapis.com/auth/androidpublisher"
@@ -143,16 +144,13 @@ class GooglePlayConnector(RestConnector):
     DEFAULT_BASE_URL = "https://androidpublisher.googleapis.com"
     ENDPOINTS: ClassVar[tuple[Endpoint, ...]] = (REVIEWS,)
 
-    def endpoints(self) -> list[Endpoint]:
+    def configure_endpoint(self, ep: Endpoint) -> Endpoint:
         """The reviews endpoint bound to this app (and translation language) and this run."""
         params = {"packageName": self.options.package_name}
         if self.options.translation_language:
             params["translationLanguage"] = self.options.translation_language
         incremental = LatestActivity(checked_at=self._run_started)
-        return [
-            replace(ep, params={**ep.params, **params}, incremental=incremental)
-            for ep in super().endpoints()
-        ]
+        return replace(ep, params={**ep.params, **params}, incremental=incremental)
 
     def auth(self) -> tuple[AuthStrategy, str]:
         """A service-account key (JSON) exchanged for an androidpublisher-scoped access token."""
@@ -273,7 +271,7 @@ class GooglePlayConnector(RestConnector):
             self.row(
                 source_id=rid,
                 thread_id=rid,
-                customer_id=_str(item.get("authorName")),
+                customer_id=text_or_none(item.get("authorName")),
                 created_at=modified,
                 updated_at=modified,
                 title=title,
@@ -283,7 +281,7 @@ class GooglePlayConnector(RestConnector):
                 rating_scale="1-5" if raw is not None else None,
                 tags=tags,
                 url=url,
-                app_version=_str(version),
+                app_version=text_or_none(version),
             )
         ]
         reply = next((c["developerComment"] for c in parts if c.get("developerComment")), None)
@@ -318,7 +316,3 @@ def _title_and_body(raw: Any, what: str) -> tuple[str | None, str]:
 
 def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _str(value: Any) -> str | None:
-    return None if value is None or value == "" else str(value)

@@ -2,11 +2,9 @@
 
 Choices and traps handled:
 - Incremental reads use POST /conversations/search, `updated_at >= watermark` sorted ascending;
-  the query, sort and pagination (`pages.next.starting_after`) travel in the JSON body. The
-  shared client pages GET only, so `SearchPaginator` keeps the body as its resumable token and
-  `IntercomHttpClient.paginate` sends it with the client's own `request()` (its retries, rate
-  limits and masking); nothing here retries by hand. The boundary second is asked for again and
-  the Watermark drops the ids it already holds.
+  the query, sort and pagination (`pages.next.starting_after`) travel in the JSON body, which
+  `SearchPaginator` builds and the shared client sends (a JSON-body paginator). The boundary
+  second is asked for again and the Watermark drops the ids it already holds.
 - Search results carry no parts: each updated conversation is read again with
   GET /conversations/{id} (up to 500 parts) and its parts are kept when updated after the
   previous run's watermark, by the part's own `updated_at`, so an edited or redacted part
@@ -20,16 +18,12 @@ Choices and traps handled:
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator
 from typing import Any, ClassVar, Literal
 
-import requests
-
-from connectors.base import FetchedBatch, ParseError, normalised_rating, parse_timestamp
-from connectors.http import AuthStrategy, BearerAuth, HttpClient, Page, Paginator, dig
-from connectors.http.paginators import NextRequest, Selector
+from connectors.base import ParseError, normalised_rating, parse_timestamp
+from connectors.http import AuthStrategy, BearerAuth, JsonBodyCursorPaginator, SinglePage, dig
 from connectors.rest import ChildEndpoint, Endpoint, RestConnector, RestOptions, Watermark, required
-from transforms.normalize import text_from_html
+from connectors.text import html_text, text_or_none
 
 API_DOCS = "https://developers.intercom.com/docs/references/rest-api/api.intercom.io"
 REGION_HOSTS = {
@@ -41,13 +35,11 @@ SEARCH_PER_PAGE = 150  # the search API's maximum
 INTERNAL_AUTHORS = frozenset({"admin", "bot", "team"})
 
 
-class SearchPaginator(Paginator):
+class SearchPaginator(JsonBodyCursorPaginator):
     """Intercom search paging: the whole request is a JSON body; the next one adds starting_after."""
 
-    method = "POST"
-
     def __init__(self, field: str = "updated_at", since_param: str = "updated_since") -> None:
-        super().__init__()
+        super().__init__("pages.next.starting_after", "pagination.starting_after")
         self.field = field
         self.since_param = since_param
 
@@ -67,65 +59,6 @@ class SearchPaginator(Paginator):
         }
         return super().first_request(body)
 
-    def _remember_resumed(self, request: NextRequest) -> None:
-        if isinstance(request, dict) and dig(request, "pagination.starting_after"):
-            self._remember("cursor", request["pagination"]["starting_after"])
-
-    def _next_request(
-        self, response: requests.Response, records: list[Any], params: dict[str, Any]
-    ) -> NextRequest:
-        cursor = dig(response.json(), "pages.next.starting_after")
-        if not cursor or not records:
-            return None
-        self._remember("cursor", cursor)
-        return {**params, "pagination": {**params["pagination"], "starting_after": cursor}}
-
-
-class SinglePage(Paginator):
-    """An unpaginated resource (one GET returns everything)."""
-
-    def _next_request(
-        self, response: requests.Response, records: list[Any], params: dict[str, Any]
-    ) -> NextRequest:
-        return None
-
-
-class IntercomHttpClient(HttpClient):
-    """The shared client, plus paging of POST search endpoints whose request is a JSON body."""
-
-    def paginate(
-        self,
-        path: str,
-        paginator: Paginator,
-        *,
-        params: dict[str, Any] | None = None,
-        records: Selector | None = None,
-        resume: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None,
-        max_pages: int | None = None,
-    ) -> Iterator[Page]:
-        if getattr(paginator, "method", "GET") != "POST":
-            yield from super().paginate(
-                path,
-                paginator,
-                params=params,
-                records=records,
-                resume=resume,
-                headers=headers,
-                max_pages=max_pages,
-            )
-            return
-        body = (
-            paginator.resume(resume)
-            if resume is not None
-            else paginator.first_request(dict(params or {}))
-        )
-        while isinstance(body, dict):
-            response = self.request("POST", path, json=body, headers=headers, expect_json=True)
-            found = self._records(response, records)
-            body = paginator.next_request(response, found, body)
-            yield Page(records=found, response=response, token=paginator.token())
-
 
 def _conversation_parts(body: Any) -> list[Any]:
     """The parts that carry a message: comments, notes, and replies attached to close/assign."""
@@ -135,7 +68,9 @@ def _conversation_parts(body: Any) -> list[Any]:
 
 def _first_contact(conversation: dict[str, Any]) -> str | None:
     contacts = dig(conversation, "contacts.contacts") or []
-    return _str(contacts[0].get("id")) if contacts and isinstance(contacts[0], dict) else None
+    return (
+        text_or_none(contacts[0].get("id")) if contacts and isinstance(contacts[0], dict) else None
+    )
 
 
 CONVERSATION_PARTS = ChildEndpoint(
@@ -150,6 +85,7 @@ CONVERSATION_PARTS = ChildEndpoint(
         "company_id": conversation.get("company_id"),
     },
     since_field="updated_at",
+    dedupe_key=lambda part: (part.get("id"), part.get("updated_at")),  # its conversation twice
     docs_url=f"{API_DOCS}/conversations/retrieveconversation",
 )
 
@@ -182,6 +118,10 @@ class IntercomConnector(RestConnector):
     Options = IntercomOptions
     DEFAULT_BASE_URL = REGION_HOSTS["us"]
     ENDPOINTS: ClassVar[tuple[Endpoint, ...]] = (CONVERSATIONS,)
+    HEADERS: ClassVar[dict[str, str]] = {
+        "Intercom-Version": "{api_version}",  # pinned: shapes change between versions
+        "Accept": "application/json",
+    }
 
     def base_url(self) -> str:
         """source.base_url, else the API host of the workspace's region."""
@@ -193,32 +133,6 @@ class IntercomConnector(RestConnector):
         """An access token (or an OAuth token) sent as Bearer."""
         name = self.credential_name("access_token")
         return BearerAuth(self.secret("access_token"), credential_name=name), name
-
-    def client(self) -> HttpClient:
-        """The shared client that also pages search, with the pinned Intercom-Version header."""
-        auth, credential = self.auth()
-        headers = {"Intercom-Version": self.options.api_version, "Accept": "application/json"}
-        kwargs: dict[str, Any] = {
-            "timeout": (min(10.0, self.options.timeout_s), self.options.timeout_s),
-            "rate_limit_per_s": self.options.rate_limit_per_s,
-            "headers": headers,
-            **self._http,
-        }
-        return IntercomHttpClient(self.name, self.base_url(), auth, credential=credential, **kwargs)
-
-    def fetch(self, state: dict[str, Any]) -> Iterator[FetchedBatch]:
-        """The generic fetch, with parts handed on once per (part id, updated_at) within a run."""
-        seen: set[Hashable] = set()
-        for batch in super().fetch(state):
-            items = []
-            for item in batch.items:
-                key = (item.get("id"), item.get("updated_at"))
-                if item.get("_endpoint") == "conversation_parts":
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                items.append(item)
-            yield FetchedBatch(items=items, state=batch.state, meta=batch.meta)
 
     def inbox_url(self, conversation_id: Any) -> str | None:
         """The conversation in the Intercom inbox, when the workspace id is configured."""
@@ -239,7 +153,7 @@ class IntercomConnector(RestConnector):
         if not isinstance(source, dict):
             raise ParseError(f"{what}: source is missing")
         author = source.get("author") or {}
-        contact, company = _first_contact(item), _str(item.get("company_id"))
+        contact, company = _first_contact(item), text_or_none(item.get("company_id"))
         internal = author.get("type") in INTERNAL_AUTHORS
         tags = [
             t["name"] for t in dig(item, "tags.tags") or [] if isinstance(t, dict) and t.get("name")
@@ -251,11 +165,11 @@ class IntercomConnector(RestConnector):
                 source_id=str(cid),
                 thread_id=str(cid),
                 account_id=company,
-                customer_id=contact if internal else _str(author.get("id")) or contact,
+                customer_id=contact if internal else text_or_none(author.get("id")) or contact,
                 created_at=created,
                 updated_at=updated,
-                title=_str(item.get("title")) or _str(source.get("subject")),
-                text=_html_text(source.get("body"), f"{what}: source.body"),
+                title=text_or_none(item.get("title")) or text_or_none(source.get("subject")),
+                text=html_text(source.get("body"), f"{what}: source.body"),
                 tags=tags,
                 url=self.inbox_url(cid),
                 is_internal=internal,
@@ -270,12 +184,12 @@ class IntercomConnector(RestConnector):
                     source_id=f"{cid}:rating",
                     thread_id=str(cid),
                     account_id=company,
-                    customer_id=_str(dig(rating, "contact.id")) or contact,
+                    customer_id=text_or_none(dig(rating, "contact.id")) or contact,
                     created_at=parse_timestamp(
                         rating.get("created_at") or rated, what=f"{what}: rating"
                     ),
                     updated_at=parse_timestamp(rated, what=f"{what}: rating updated_at"),
-                    text=_html_text(rating.get("remark"), f"{what}: rating remark"),
+                    text=html_text(rating.get("remark"), f"{what}: rating remark"),
                     rating=value,
                     rating_raw=raw,
                     rating_scale="1-5",
@@ -300,32 +214,19 @@ class IntercomConnector(RestConnector):
         part_type = required(item, "part_type", what)
         author = item.get("author") or {}
         internal = part_type == "note" or author.get("type") in INTERNAL_AUTHORS
-        contact = _str(parent.get("contact_id"))
+        contact = text_or_none(parent.get("contact_id"))
         tags = [part_type] + ([f"author:{author['type']}"] if author.get("type") else [])
         return [
             self.row(
                 source_id=f"{conversation_id}:{pid}",
                 thread_id=str(conversation_id),
-                account_id=_str(parent.get("company_id")),
-                customer_id=contact if internal else _str(author.get("id")) or contact,
+                account_id=text_or_none(parent.get("company_id")),
+                customer_id=contact if internal else text_or_none(author.get("id")) or contact,
                 created_at=created,
                 updated_at=updated,
-                text=_html_text(item.get("body"), f"{what}: body"),
+                text=html_text(item.get("body"), f"{what}: body"),
                 tags=tags,
                 url=self.inbox_url(conversation_id),
                 is_internal=internal,
             )
         ]
-
-
-def _html_text(value: Any, what: str) -> str:
-    """Plain text of an Intercom body (HTML); "" when absent."""
-    if value is None or value == "":
-        return ""
-    if not isinstance(value, str):
-        raise ParseError(f"{what} is {type(value).__name__}, not text")
-    return text_from_html(value)
-
-
-def _str(value: Any) -> str | None:
-    return None if value is None or value == "" else str(value)

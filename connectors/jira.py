@@ -187,8 +187,10 @@ class JiraConnector(RestConnector):
     DEFAULT_BASE_URL = "https://{site}.atlassian.net"
     ENDPOINTS: ClassVar[tuple[Endpoint, ...]] = (ISSUES,)
 
-    def endpoints(self) -> list[Endpoint]:
+    def configure_endpoint(self, ep: Endpoint) -> Endpoint:
         """The issue search with this source's path, JQL filter, timezone and fields."""
+        if ep.name != ISSUES.name:
+            return super().configure_endpoint(ep)
         opts = self.options
         base = " AND ".join(
             part
@@ -196,18 +198,12 @@ class JiraConnector(RestConnector):
             if part
         )
         extra = tuple(f for f in (opts.app_version_field, opts.account_field) if f)
-        fields = ",".join(dict.fromkeys(ISSUE_FIELDS + extra))
-        return [
-            replace(
-                ISSUES,
-                path=opts.search_path.strip("/"),
-                params={"fields": fields},
-                incremental=JqlWindow(base or None, opts.timezone, opts.lookback_minutes * 60),
-            )
-            if ep.name == "issues"
-            else ep
-            for ep in super().endpoints()
-        ]
+        return replace(
+            ep,
+            path=opts.search_path.strip("/"),
+            params={"fields": ",".join(dict.fromkeys(ISSUE_FIELDS + extra))},
+            incremental=JqlWindow(base or None, opts.timezone, opts.lookback_minutes * 60),
+        )
 
     def auth(self) -> tuple[AuthStrategy, str]:
         """Basic auth with the Atlassian account email and an API token."""

@@ -27,13 +27,13 @@ import zipfile
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-import requests
 from pydantic import Field
 
 from connectors.base import FetchedBatch, ParseError, parse_timestamp
-from connectors.http import AuthStrategy, HttpClient, SourceError, SourceHTTPError
+from connectors.http import AuthStrategy, HeaderTokenAuth, HttpClient, SourceError, SourceHTTPError
 from connectors.rest import Endpoint, RestConnector, RestOptions, required
-from connectors.survey_answers import SurveyAnswers, text_or_none
+from connectors.survey_answers import SurveyAnswers
+from connectors.text import text_or_none
 
 API_DOCS = "https://api.qualtrics.com"
 EXPORT_DOCS = f"{API_DOCS}/u9e5lh4172v0v-survey-response-export-guide"
@@ -42,23 +42,6 @@ QUESTION_KEY = re.compile(r"^QID\d+(_\d+)*$")
 INTERNAL_STATUS = {1: "preview", 2: "test", 9: "preview", 17: "preview"}  # values.status codes
 CHUNK = 500
 logger = logging.getLogger("chorus.connectors.qualtrics")
-
-
-class ApiTokenHeaderAuth(AuthStrategy):
-    """Qualtrics' API token in the X-API-TOKEN header."""
-
-    default_description = "the API token"
-
-    def __init__(self, token: str, *, credential_name: str | None = None) -> None:
-        super().__init__(credential_name)
-        self._token = token
-
-    def apply(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["X-API-TOKEN"] = self._token
-        return request
-
-    def secrets(self) -> list[str]:
-        return [self._token]
 
 
 class QualtricsOptions(RestOptions):
@@ -86,7 +69,8 @@ class QualtricsConnector(RestConnector):
 
     def auth(self) -> tuple[AuthStrategy, str]:
         name = self.credential_name("api_token")
-        return ApiTokenHeaderAuth(self.secret("api_token"), credential_name=name), name
+        token = self.secret("api_token")
+        return HeaderTokenAuth("X-API-TOKEN", token, credential_name=name), name
 
     def _path(self, suffix: str = "") -> str:
         return f"API/v3/surveys/{self.options.survey_id}/export-responses{suffix}"

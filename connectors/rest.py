@@ -12,10 +12,12 @@ committed batch neither skips nor repeats an item.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Hashable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -39,6 +41,7 @@ __all__ = [
 ]
 
 DELETED_TAG = "chorus:deleted"  # rows carrying it retire the item downstream instead of showing it
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 class RestOptions(BaseModel):
@@ -67,6 +70,7 @@ class ChildEndpoint:
     page_size_param: str | None = None
     since_field: str | None = None  # child records at or before the parent's `since` are old
     missing_ok: bool = True  # a 404 (parent deleted meanwhile) means "no children"
+    dedupe_key: Callable[[dict[str, Any]], Hashable] | None = None  # within one run
     docs_url: str = ""
 
     def is_new(self, record: dict[str, Any], since: float | None) -> bool:
@@ -93,12 +97,17 @@ class Endpoint:
 
 
 class RestConnector(Connector):
-    """Subclasses declare DEFAULT_BASE_URL, ENDPOINTS, `auth()` and one `parse_<endpoint>` each."""
+    """Subclasses declare DEFAULT_BASE_URL, ENDPOINTS, `auth()` and one `parse_<endpoint>` each.
 
-    DEFAULT_BASE_URL: ClassVar[str] = (
-        ""  # may hold {option} placeholders ("https://{subdomain}...")
-    )
+    "{option}" placeholders in DEFAULT_BASE_URL, in HEADERS values and in endpoint paths are
+    filled from this source's options ("https://{subdomain}.zendesk.com", "forms/{form_id}").
+    """
+
+    DEFAULT_BASE_URL: ClassVar[str] = ""
     ENDPOINTS: ClassVar[tuple[Endpoint, ...]] = ()
+    HEADERS: ClassVar[dict[str, str]] = {}  # sent with every request: API version pins, Accept
+    ENDPOINTS_HINT: ClassVar[str] = ""  # how to choose endpoints, when they come from options
+    client_class: ClassVar[type[HttpClient]] = HttpClient
     Options = RestOptions
 
     def __init__(
@@ -109,33 +118,61 @@ class RestConnector(Connector):
 
     # -- configuration ----------------------------------------------------------------------
 
+    def declared_endpoints(self) -> list[Endpoint]:
+        """Every endpoint this source can read: ENDPOINTS, or one per configured channel/country."""
+        return list(self.ENDPOINTS)
+
     def endpoints(self) -> list[Endpoint]:
-        """The declared endpoints, narrowed by the `endpoints` option."""
+        """The declared endpoints, narrowed by the `endpoints` option, configured for this source."""
+        declared = self.declared_endpoints()
         wanted = self.options.endpoints
-        known = [e.name for e in self.ENDPOINTS]
+        known = [e.name for e in declared]
         unknown = sorted(set(wanted or ()) - set(known))
         if unknown:
+            hint = f" ({self.ENDPOINTS_HINT})" if self.ENDPOINTS_HINT else ""
             raise SourceError(
-                f"source {self.name!r}: endpoints {unknown} are unknown; known: {known}",
+                f"source {self.name!r}: endpoints {unknown} are unknown; known: {known}{hint}",
                 source=self.name,
             )
-        return [e for e in self.ENDPOINTS if wanted is None or e.name in wanted]
+        return [self.configure_endpoint(e) for e in declared if wanted is None or e.name in wanted]
+
+    def configure_endpoint(self, ep: Endpoint) -> Endpoint:
+        """The endpoint for this source: "{option}" placeholders in its path filled (URL-quoted).
+
+        Vendors override it to add what their options decide (params, a record filter).
+        """
+        return replace(ep, path=self.filled(ep.path, quoted=True))
+
+    def filled(self, template: str, *, quoted: bool = False, **extra: Any) -> str:
+        """`template` with "{name}" filled from the options (and `extra`); others left as they are."""
+        values = {k: v for k, v in self.options.model_dump().items() if v is not None}
+        values.update(extra)
+
+        def value(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in values:
+                return match.group(0)
+            text = str(values[name])
+            return quote(text, safe="") if quoted else text
+
+        return _PLACEHOLDER.sub(value, template)
 
     def base_url(self) -> str:
         """source.base_url (sandbox, proxy) or the vendor's API URL filled from the options."""
         if self.source.base_url:
             return str(self.source.base_url)
-        given = {k: v for k, v in self.options.model_dump().items() if v is not None}
-        try:
-            if self.DEFAULT_BASE_URL:
-                return self.DEFAULT_BASE_URL.format(**given)
-        except (KeyError, IndexError):
-            pass
+        url = self.filled(self.DEFAULT_BASE_URL)
+        if url and not _PLACEHOLDER.search(url):
+            return url
         raise SourceError(
             f"source {self.name!r}: no base_url; set base_url, or the options that fill "
             f"{self.DEFAULT_BASE_URL!r}",
             source=self.name,
         )
+
+    def headers(self) -> dict[str, str]:
+        """HEADERS with their "{option}" placeholders filled."""
+        return {name: self.filled(value) for name, value in self.HEADERS.items()}
 
     def credential_name(self, key: str) -> str:
         """How an operator finds a credential: "credentials.api_token (env var ZD_TOKEN)"."""
@@ -166,14 +203,15 @@ class RestConnector(Connector):
         return None, None
 
     def client(self) -> HttpClient:
-        """This source's HttpClient."""
+        """This source's HttpClient (a `client_class`), sending HEADERS on every request."""
         auth, credential = self.auth()
         kwargs: dict[str, Any] = {
             "timeout": (min(10.0, self.options.timeout_s), self.options.timeout_s),
             "rate_limit_per_s": self.options.rate_limit_per_s,
+            "headers": self.headers(),
             **self._http,
         }
-        return HttpClient(self.name, self.base_url(), auth, credential=credential, **kwargs)
+        return self.client_class(self.name, self.base_url(), auth, credential=credential, **kwargs)
 
     def start_epoch(self) -> int:
         """Epoch seconds the first run reads from (the `start_date` option, else 0)."""
@@ -188,7 +226,13 @@ class RestConnector(Connector):
         seen: set[Hashable] = set()
         with self.client() as client:
             for endpoint in self.endpoints():
-                yield from self._endpoint_batches(client, endpoint, state, seen)
+                committed = state["endpoints"].get(endpoint.name, {}).get("cursor")
+                bound = self.bind_cursor(endpoint, committed)
+                yield from self._endpoint_batches(client, bound, state, seen)
+
+    def bind_cursor(self, endpoint: Endpoint, committed: Any) -> Endpoint:
+        """The endpoint as this run reads it, given its committed cursor (default: as declared)."""
+        return endpoint
 
     def _size(self, param: str | None) -> dict[str, Any]:
         return {param: self.options.page_size} if param and self.options.page_size else {}
@@ -205,7 +249,7 @@ class RestConnector(Connector):
             params = {**ep.params, **self._size(ep.page_size_param), **first}
             pages = client.paginate(ep.path, ep.paginator(), params=params, records=ep.records)
         else:
-            yield from self._child_batches(client, ep, state, es, run, committed)
+            yield from self._child_batches(client, ep, state, es, run, committed, seen)
             resume = run["next"]
             pages = (
                 iter(())
@@ -233,11 +277,13 @@ class RestConnector(Connector):
             }
             items = [{**r, "_endpoint": ep.name} for r in fresh]
             yield self._batch(state, es, run, items, {"endpoint": ep.name})
-            yield from self._child_batches(client, ep, state, es, run, committed)
+            yield from self._child_batches(client, ep, state, es, run, committed, seen)
         if "run" in es and run["done"] and not run["children"]:
             yield self._batch(state, es, run, [], {"endpoint": ep.name})
 
-    def _first_sighting(self, ep: Endpoint, record: dict[str, Any], seen: set[Hashable]) -> bool:
+    def _first_sighting(
+        self, ep: Endpoint | ChildEndpoint, record: dict[str, Any], seen: set[Hashable]
+    ) -> bool:
         if ep.dedupe_key is None:
             return True
         key = (ep.name, ep.dedupe_key(record))
@@ -254,6 +300,7 @@ class RestConnector(Connector):
         es: dict[str, Any],
         run: dict[str, Any],
         committed: Any,
+        seen: set[Hashable],
     ) -> Iterator[FetchedBatch]:
         child = ep.child
         since = ep.incremental.since(committed)
@@ -273,7 +320,7 @@ class RestConnector(Connector):
                     items = [
                         {**r, "_endpoint": child.name, "_parent": job["context"]}
                         for r in page.records
-                        if child.is_new(r, since)
+                        if child.is_new(r, since) and self._first_sighting(child, r, seen)
                     ]
                     if page.token is None:
                         run["children"].pop(0)

@@ -200,14 +200,15 @@ class SlackConnector(RestConnector):
     description = "Slack channel messages and thread replies (internal unless customer-shared)"
     Options = SlackOptions
     DEFAULT_BASE_URL = "https://slack.com"
-    ENDPOINTS: ClassVar[tuple[Endpoint, ...]] = ()  # one per configured channel, see endpoints()
+    ENDPOINTS: ClassVar[tuple[Endpoint, ...]] = ()  # one per configured channel
+    ENDPOINTS_HINT = "endpoints are history:<channel id>, one per channel in `channels`"
 
     def channels(self) -> list[str]:
         """Configured channels, then customer channels not already listed."""
         extra = [c for c in self.options.customer_accounts() if c not in self.options.channels]
         return [*self.options.channels, *extra]
 
-    def endpoints(self) -> list[Endpoint]:
+    def declared_endpoints(self) -> list[Endpoint]:
         """One history endpoint (with its thread replies) per channel."""
         lookback = self.options.thread_lookback_days * 86400
         return [self.history(channel, lookback) for channel in self.channels()]

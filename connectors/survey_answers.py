@@ -1,4 +1,4 @@
-"""What survey connectors share: scored answers, joined open-text answers, per-run context on items.
+"""What survey connectors share: scored answers, joined open-text answers, the survey definition.
 
 A survey response is many answers; Chorus keeps one row per response: the open-text answers
 joined (with their question titles when there are several), the first rating-type answer as the
@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from connectors.base import FetchedBatch, ParseError, normalised_rating, parsed_nps, scale_label
+from connectors.rest import RestConnector
 
 
 @dataclass
@@ -78,15 +79,29 @@ class SurveyAnswers:
         }
 
 
-def with_context(
-    batches: Iterator[FetchedBatch], key: str, context: dict[str, Any]
-) -> Iterator[FetchedBatch]:
-    """Batches whose items carry `context` under `key` (a form definition), so parsing stays pure."""
-    for batch in batches:
-        items = [{**item, key: context} for item in batch.items]
-        yield FetchedBatch(items=items, state=batch.state, meta=batch.meta)
+class DefinedSurveyConnector(RestConnector):
+    """A survey whose answers only make sense with its definition (question titles, scales).
 
+    The definition at DEFINITION_PATH ("{option}" placeholders filled) is read once per run and
+    its summary (`summarize`) attached to every item under DEFINITION_KEY, so parsing stays pure.
+    """
 
-def text_or_none(value: Any) -> str | None:
-    """A non-empty string form of a value, else None."""
-    return None if value is None or value == "" else str(value)
+    DEFINITION_PATH: ClassVar[str]
+    DEFINITION_KEY: ClassVar[str]
+
+    def summarize(self, definition: Any) -> dict[str, Any]:
+        """What parsing needs from the definition."""
+        raise NotImplementedError
+
+    def fetch(self, state: dict[str, Any]) -> Iterator[FetchedBatch]:
+        """The responses, each carrying the definition's summary."""
+        with self.client() as client:
+            definition = client.get_json(self.filled(self.DEFINITION_PATH, quoted=True))
+        summary = self.summarize(definition)
+        batches = super().fetch(state)
+        try:
+            for batch in batches:
+                items = [{**item, self.DEFINITION_KEY: summary} for item in batch.items]
+                yield FetchedBatch(items=items, state=batch.state, meta=batch.meta)
+        finally:
+            batches.close()  # type: ignore[attr-defined]

@@ -11,17 +11,16 @@ Traps handled:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from pydantic import Field
 
-from connectors.base import FetchedBatch, ParseError, parse_timestamp
+from connectors.base import ParseError, parse_timestamp
 from connectors.http import AuthStrategy, BearerAuth, NextUrlPaginator
-from connectors.rest import Endpoint, RestConnector, RestOptions, Watermark, required
-from connectors.survey_answers import SurveyAnswers, text_or_none, with_context
+from connectors.rest import Endpoint, RestOptions, Watermark, required
+from connectors.survey_answers import DefinedSurveyConnector, SurveyAnswers
+from connectors.text import text_or_none
 
 API_DOCS = "https://api.surveymonkey.com/v3/docs"
 NPS_WEIGHTS = {-100, 0, 100}
@@ -34,7 +33,7 @@ def _sm_time(epoch: float) -> str:
 
 RESPONSES = Endpoint(
     name="responses",
-    path="v3/surveys/{survey_id}/responses/bulk",  # filled from the survey_id option
+    path="v3/surveys/{survey_id}/responses/bulk",
     records="data",
     paginator=lambda: NextUrlPaginator("links.next"),
     params={"sort_by": "date_modified", "sort_order": "ASC"},
@@ -53,7 +52,7 @@ class SurveyMonkeyOptions(RestOptions):
     customer_variable: str | None = None  # a custom_variables key, e.g. "user"
 
 
-class SurveyMonkeyConnector(RestConnector):
+class SurveyMonkeyConnector(DefinedSurveyConnector):
     type = "surveymonkey"
     source_kind = "survey"
     docs_url = f"{API_DOCS}#api-endpoints-get-surveys-id-responses-bulk"
@@ -61,6 +60,8 @@ class SurveyMonkeyConnector(RestConnector):
     Options = SurveyMonkeyOptions
     DEFAULT_BASE_URL = "https://api.surveymonkey.com"
     ENDPOINTS: ClassVar[tuple[Endpoint, ...]] = (RESPONSES,)
+    DEFINITION_PATH = "v3/surveys/{survey_id}/details"
+    DEFINITION_KEY = "_survey"
     DETAILS_DOCS = f"{API_DOCS}#api-endpoints-get-surveys-id-details"
 
     def auth(self) -> tuple[AuthStrategy, str]:
@@ -68,19 +69,9 @@ class SurveyMonkeyConnector(RestConnector):
         name = self.credential_name("access_token")
         return BearerAuth(self.secret("access_token"), credential_name=name), name
 
-    def endpoints(self) -> list[Endpoint]:
-        sid = self.options.survey_id
-        return [replace(e, path=f"v3/surveys/{sid}/responses/bulk") for e in super().endpoints()]
-
-    def fetch(self, state: dict[str, Any]) -> Iterator[FetchedBatch]:
-        """Responses, each carrying the summary of the survey's details as `_survey`."""
-        with self.client() as client:
-            details = client.get_json(f"v3/surveys/{self.options.survey_id}/details")
-        batches = super().fetch(state)
-        try:
-            yield from with_context(batches, "_survey", survey_summary(details))
-        finally:
-            batches.close()  # type: ignore[attr-defined]
+    def summarize(self, definition: Any) -> dict[str, Any]:
+        """What parsing needs from the survey's details (see survey_summary)."""
+        return survey_summary(definition)
 
     def parse_responses(self, item: dict[str, Any]) -> list[dict[str, Any]]:
         """One response: open text joined, rating/NPS matrix answers scored, choices as tags."""

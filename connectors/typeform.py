@@ -13,18 +13,16 @@ Traps handled:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar
-from urllib.parse import quote
 
 from pydantic import Field
 
-from connectors.base import FetchedBatch, ParseError, parse_timestamp
+from connectors.base import ParseError, parse_timestamp
 from connectors.http import AuthStrategy, BearerAuth, CursorPaginator
-from connectors.rest import Endpoint, RestConnector, RestOptions, Watermark, required
-from connectors.survey_answers import SurveyAnswers, text_or_none, with_context
+from connectors.rest import Endpoint, RestOptions, Watermark, required
+from connectors.survey_answers import DefinedSurveyConnector, SurveyAnswers
+from connectors.text import text_or_none
 
 API_DOCS = "https://www.typeform.com/developers"
 TEXT_FIELDS = {"short_text", "long_text"}
@@ -45,7 +43,7 @@ def _last_token(body: Any) -> str | None:
 
 RESPONSES = Endpoint(
     name="responses",
-    path="forms/{form_id}/responses",  # filled from the form_id option
+    path="forms/{form_id}/responses",
     records="items",
     paginator=lambda: CursorPaginator("before", _last_token),
     page_size_param="page_size",
@@ -63,7 +61,7 @@ class TypeformOptions(RestOptions):
     customer_hidden_field: str | None = None  # e.g. "user_id" or "email"
 
 
-class TypeformConnector(RestConnector):
+class TypeformConnector(DefinedSurveyConnector):
     type = "typeform"
     source_kind = "survey"
     docs_url = f"{API_DOCS}/responses/reference/retrieve-responses/"
@@ -71,6 +69,8 @@ class TypeformConnector(RestConnector):
     Options = TypeformOptions
     DEFAULT_BASE_URL = "https://api.typeform.com"
     ENDPOINTS: ClassVar[tuple[Endpoint, ...]] = (RESPONSES,)
+    DEFINITION_PATH = "forms/{form_id}"
+    DEFINITION_KEY = "_form"
     FORM_DOCS = f"{API_DOCS}/create/reference/retrieve-form/"
 
     def auth(self) -> tuple[AuthStrategy, str]:
@@ -78,19 +78,9 @@ class TypeformConnector(RestConnector):
         name = self.credential_name("access_token")
         return BearerAuth(self.secret("access_token"), credential_name=name), name
 
-    def endpoints(self) -> list[Endpoint]:
-        form = quote(self.options.form_id, safe="")
-        return [replace(e, path=f"forms/{form}/responses") for e in super().endpoints()]
-
-    def fetch(self, state: dict[str, Any]) -> Iterator[FetchedBatch]:
-        """Responses, each carrying the summary of the form definition as `_form`."""
-        with self.client() as client:
-            definition = client.get_json(f"forms/{quote(self.options.form_id, safe='')}")
-        batches = super().fetch(state)
-        try:
-            yield from with_context(batches, "_form", form_summary(definition))
-        finally:
-            batches.close()  # type: ignore[attr-defined]
+    def summarize(self, definition: Any) -> dict[str, Any]:
+        """What parsing needs from the form definition (see form_summary)."""
+        return form_summary(definition)
 
     def parse_responses(self, item: dict[str, Any]) -> list[dict[str, Any]]:
         """One response: open text joined, scales as rating or NPS, choices as tags."""

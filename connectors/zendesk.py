@@ -33,6 +33,7 @@ from connectors.rest import (
     Watermark,
     required,
 )
+from connectors.text import text_or_none
 
 API_DOCS = "https://developer.zendesk.com/api-reference/ticketing"
 RATING_LOOKBACK_S = 14 * 24 * 3600
@@ -137,11 +138,11 @@ class ZendeskConnector(RestConnector):
             self.row(
                 source_id=str(tid),
                 thread_id=str(tid),
-                account_id=_str(item.get("organization_id")),
-                customer_id=_str(item.get("requester_id")),
+                account_id=text_or_none(item.get("organization_id")),
+                customer_id=text_or_none(item.get("requester_id")),
                 created_at=created,
                 updated_at=updated,
-                title=_str(item.get("subject")),
+                title=text_or_none(item.get("subject")),
                 text=description or "",
                 tags=tags,
                 url=self.agent_url(tid, item.get("url")),
@@ -166,7 +167,7 @@ class ZendeskConnector(RestConnector):
             self.row(
                 source_id=f"{ticket_id}:{cid}",
                 thread_id=str(ticket_id),
-                customer_id=_str(item.get("author_id")),
+                customer_id=text_or_none(item.get("author_id")),
                 created_at=created,
                 text=text,
                 tags=[] if public else ["internal_note"],
@@ -184,13 +185,13 @@ class ZendeskConnector(RestConnector):
             raise ParseError(f"{what}: score {score!r} is not a received rating (good or bad)")
         created = parse_timestamp(item.get("created_at"), what=f"{what}: created_at")
         updated = parse_timestamp(item.get("updated_at") or created, what=f"{what}: updated_at")
-        ticket_id = _str(item.get("ticket_id"))
+        ticket_id = text_or_none(item.get("ticket_id"))
         reason = item.get("reason")
         return [
             self.row(
                 source_id=f"rating:{rid}",
                 thread_id=ticket_id,
-                customer_id=_str(item.get("requester_id")),
+                customer_id=text_or_none(item.get("requester_id")),
                 created_at=created,
                 updated_at=updated,
                 text=item.get("comment") or "",
@@ -201,7 +202,3 @@ class ZendeskConnector(RestConnector):
                 url=self.agent_url(ticket_id) if ticket_id else None,
             )
         ]
-
-
-def _str(value: Any) -> str | None:
-    return None if value is None or value == "" else str(value)

@@ -27,7 +27,7 @@ PAGE_CAP = 2
 FAST = {"sleep": lambda seconds: None, "timeout": (2.0, 0.3)}  # no real backoff in tests
 
 
-@pytest.fixture(params=CASES, ids=lambda case: case.vendor)
+@pytest.fixture(params=CASES, ids=lambda case: case.connector_type)
 def case(request: pytest.FixtureRequest) -> ContractCase:
     return request.param
 

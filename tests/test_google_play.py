@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from connectors.base import ParseError
-from connectors.google_play import REVIEWS, GooglePlayConnector, LatestActivity
+from connectors.google_play import REVIEWS, SCOPE, GooglePlayConnector, LatestActivity
 from connectors.http import Page, SourceAuthError
 from connectors.sandbox import start_sandbox
 from connectors.sandbox.google_play import PACKAGE, WINDOW_S
@@ -240,3 +242,45 @@ def test_a_quiet_app_is_not_mistaken_for_a_gap(monkeypatch, caplog):
         assert not caplog.records and "gaps" not in state
         list(live(sb, now=now + 14 * DAY).fetch(state))  # a run skipped for 8 days
     assert "last 7 days" in caplog.text
+
+
+def test_a_key_the_sandbox_does_not_trust_gets_googles_invalid_grant(play, monkeypatch):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    sb, app = play
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = other.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    key = {**json.loads(app.credentials["service_account"]), "private_key": pem}
+    monkeypatch.setenv("PLAY_SA", json.dumps(key))
+    with pytest.raises(SourceAuthError, match="PLAY_SA") as failed:
+        list(live(sb).fetch({}))
+    assert failed.value.status == 400
+    assert "invalid_grant" in str(failed.value) and "Invalid JWT Signature" in str(failed.value)
+    assert not app.issued and not sb.requests_to("google_play", "androidpublisher")
+    assert pem not in str(failed.value)
+
+
+def test_the_sandbox_token_endpoint_checks_the_assertion_claims(play):
+    import jwt
+
+    sb, app = play
+    key, aud = json.loads(app.credentials["service_account"]), f"{sb.url('google_play')}/token"
+    now = int(time.time())
+    good = {"iss": key["client_email"], "aud": aud, "scope": SCOPE, "iat": now, "exp": now + 3600}
+
+    def problem(**claims: Any) -> str | None:
+        signed = jwt.encode({**good, **claims}, key["private_key"], algorithm="RS256")
+        found = app.assertion_problem(signed, aud)
+        return found and found[0] + ": " + found[1]
+
+    assert problem() is None
+    assert "audience" in problem(aud="https://oauth2.googleapis.com/token")
+    assert "account not found" in problem(iss="someone@else.example")
+    assert "short-lived" in problem(exp=now + 7200)
+    assert "short-lived" in problem(iat=now - 7200, exp=now - 3600)
+    assert problem(scope="https://www.googleapis.com/auth/drive").startswith("invalid_scope")

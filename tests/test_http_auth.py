@@ -16,6 +16,7 @@ from connectors.http import (
     BasicAuth,
     BearerAuth,
     GoogleServiceAccountAuth,
+    HeaderTokenAuth,
     HttpClient,
     OAuth2ClientCredentials,
     SourceAuthError,
@@ -70,6 +71,15 @@ def test_bearer_auth(serve):
     assert sent_authorization(serve, auth) == "Bearer pat-123"
     assert auth.secrets() == ["pat-123"] and auth.refresh() is False
     assert auth.describe() == "the credential 'GITHUB_TOKEN'"
+
+
+def test_header_token_auth_sends_the_token_in_its_header_and_masks_it(serve):
+    server = serve(scripted(Reply(body={})))
+    auth = HeaderTokenAuth("X-API-TOKEN", "qx-tok-123")
+    HttpClient("s", server.url, auth=auth).request("GET", "/me")
+    assert server.seen[0].headers["X-API-TOKEN"] == "qx-tok-123"
+    assert "Authorization" not in server.seen[0].headers
+    assert auth.secrets() == ["qx-tok-123"] and auth.describe() == "the API token"
 
 
 class OAuthServer:

@@ -11,16 +11,19 @@ import pytest
 from connectors.http import (
     CursorPaginator,
     HttpClient,
+    JsonBodyCursorPaginator,
     LinkHeaderPaginator,
     NextUrlPaginator,
     OffsetPaginator,
     PageNumberPaginator,
     PaginationLoopError,
     Paginator,
+    SinglePage,
     SourceError,
     StartTimePaginator,
     dig,
 )
+from connectors.http.paginators import with_value
 from tests.httpserver import Reply, Seen, servers
 
 ITEMS = [{"id": i} for i in range(1, 9)]  # 8 records, pages of 3: 3 + 3 + 2
@@ -44,6 +47,25 @@ def intercom(seen: Seen) -> Reply:
     if start + SIZE < len(ITEMS):
         body["pages"]["next"] = {"starting_after": str(start + SIZE)}
     return Reply(body=body)
+
+
+SEARCH = {"query": {"field": "updated_at", "operator": ">", "value": 0}}
+
+
+def json_body_search(seen: Seen) -> Reply:
+    """Intercom search: a POST whose JSON body carries the query and pagination.starting_after."""
+    assert seen.method == "POST" and not seen.query
+    body = json.loads(seen.body)
+    assert body["query"] == SEARCH["query"] and body["pagination"]["per_page"] == SIZE
+    start = int(body["pagination"].get("starting_after") or 0)
+    reply: dict = {"data": chunk(start), "pages": {}}
+    if start + SIZE < len(ITEMS):
+        reply["pages"]["next"] = {"starting_after": str(start + SIZE)}
+    return Reply(body=reply)
+
+
+def search_paginator() -> JsonBodyCursorPaginator:
+    return JsonBodyCursorPaginator("pages.next.starting_after", "pagination.starting_after")
 
 
 def zendesk_cursor(seen: Seen) -> Reply:
@@ -199,6 +221,13 @@ CASES: dict[str, tuple] = {
         LinkHeaderPaginator,
         {"per_page": SIZE},
         None,
+    ),
+    "json_body_search": (
+        lambda u: json_body_search,
+        "/conversations/search",
+        search_paginator,
+        {**SEARCH, "pagination": {"per_page": SIZE}},
+        "data",
     ),
     "page_number": (
         lambda u: page_number,
@@ -380,3 +409,33 @@ def test_dig_follows_dotted_paths():
 def test_paginator_base_is_abstract():
     with pytest.raises(NotImplementedError):
         Paginator().next_request(None, [], {})  # type: ignore[arg-type]
+
+
+def test_json_body_cursor_repeating_is_a_loop_and_goes_in_the_body(serve):
+    server = serve(lambda seen: Reply(body={"data": [{"id": 1}], "next": "same"}))
+    paginator = JsonBodyCursorPaginator("next", "page.after")
+    pages = HttpClient("s", server.url).paginate(
+        "/search", paginator, params={"q": 1}, records="data"
+    )
+    with pytest.raises(PaginationLoopError, match="same"):
+        list(pages)
+    assert [json.loads(s.body) for s in server.seen] == [
+        {"q": 1},
+        {"q": 1, "page": {"after": "same"}},
+    ]
+
+
+def test_with_value_copies_the_dicts_on_its_path():
+    body = {"pagination": {"per_page": 2}, "query": {"a": 1}}
+    changed = with_value(body, "pagination.starting_after", "c1")
+    assert changed == {"pagination": {"per_page": 2, "starting_after": "c1"}, "query": {"a": 1}}
+    assert body == {"pagination": {"per_page": 2}, "query": {"a": 1}}
+    assert changed["query"] is body["query"]  # only the path is copied
+    assert with_value({}, "a.b", 1) == {"a": {"b": 1}}
+
+
+def test_single_page_asks_once(serve):
+    server = serve(lambda seen: Reply(body={"items": [{"id": 1}], "next": "ignored"}))
+    pages = list(HttpClient("s", server.url).paginate("/one", SinglePage(), records="items"))
+    assert [p.records for p in pages] == [[{"id": 1}]] and pages[0].token is None
+    assert len(server.seen) == 1

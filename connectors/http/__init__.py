@@ -9,6 +9,7 @@ from connectors.http.auth import (
     BasicAuth,
     BearerAuth,
     GoogleServiceAccountAuth,
+    HeaderTokenAuth,
     OAuth2ClientCredentials,
 )
 from connectors.http.client import HttpClient, Page
@@ -23,11 +24,13 @@ from connectors.http.errors import (
 from connectors.http.masking import Masker, SecretMaskingFilter
 from connectors.http.paginators import (
     CursorPaginator,
+    JsonBodyCursorPaginator,
     LinkHeaderPaginator,
     NextUrlPaginator,
     OffsetPaginator,
     PageNumberPaginator,
     Paginator,
+    SinglePage,
     StartTimePaginator,
     dig,
 )
@@ -41,7 +44,9 @@ __all__ = [
     "BearerAuth",
     "CursorPaginator",
     "GoogleServiceAccountAuth",
+    "HeaderTokenAuth",
     "HttpClient",
+    "JsonBodyCursorPaginator",
     "LinkHeaderPaginator",
     "Masker",
     "NextUrlPaginator",
@@ -52,6 +57,7 @@ __all__ = [
     "Paginator",
     "PaginationLoopError",
     "SecretMaskingFilter",
+    "SinglePage",
     "SourceAuthError",
     "SourceError",
     "SourceGone",

@@ -79,21 +79,34 @@ class ApiTokenAuth(BasicAuth):
         super().__init__(f"{email}/token", api_token, credential_name=credential_name)
 
 
-class BearerAuth(AuthStrategy):
+class HeaderTokenAuth(AuthStrategy):
+    """A static token in a request header, after an optional prefix (Qualtrics' X-API-TOKEN)."""
+
+    default_description = "the API token"
+
+    def __init__(
+        self, header: str, token: str, *, prefix: str = "", credential_name: str | None = None
+    ) -> None:
+        super().__init__(credential_name)
+        self.header = header
+        self.prefix = prefix
+        self._token = token
+
+    def apply(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers[self.header] = f"{self.prefix}{self._token}"
+        return request
+
+    def secrets(self) -> list[str]:
+        return [self._token]
+
+
+class BearerAuth(HeaderTokenAuth):
     """A static bearer token (personal access token, API key sent as Bearer)."""
 
     default_description = "the bearer token"
 
     def __init__(self, token: str, *, credential_name: str | None = None) -> None:
-        super().__init__(credential_name)
-        self._token = token
-
-    def apply(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"Bearer {self._token}"
-        return request
-
-    def secrets(self) -> list[str]:
-        return [self._token]
+        super().__init__("Authorization", token, prefix="Bearer ", credential_name=credential_name)
 
 
 class _CachedTokenAuth(AuthStrategy):

@@ -261,6 +261,7 @@ class HttpClient:
 
         `path` may hold "{name}" placeholders filled from the params (Apple's RSS "page={page}").
         `records` is a dotted path or a callable over the body; None means the body is the list.
+        A paginator whose `method` is not GET has its requests sent as JSON bodies to `path`.
         """
         nxt = (
             paginator.resume(resume)
@@ -274,6 +275,11 @@ class HttpClient:
             if isinstance(nxt, str):
                 current: dict[str, Any] = {}
                 response = self.request("GET", nxt, headers=headers, expect_json=True)
+            elif paginator.method != "GET":
+                current = nxt
+                response = self.request(
+                    paginator.method, path, json=nxt, headers=headers, expect_json=True
+                )
             else:
                 current = nxt
                 page_path, query = expand_path(path, nxt)

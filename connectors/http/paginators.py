@@ -3,7 +3,9 @@
 Each paginator is driven by `HttpClient.paginate`: `first_request(params)` gives the first
 page's query, `next_request(response, records, params)` gives the next page's query (a dict),
 an absolute URL (a str) or None when done, and `token()` gives the JSON-serialisable state to
-resume from. A cursor, URL or start time that repeats within a run raises PaginationLoopError.
+resume from. A paginator whose `method` is not GET (a search that takes POST) sends that dict
+as the JSON body instead of the query. A cursor, URL or start time that repeats within a run
+raises PaginationLoopError.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import string
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote, urljoin
 
 import requests
@@ -73,6 +75,8 @@ def _body(response: requests.Response) -> Any:
 
 class Paginator:
     """Base paginator: holds the next request, the loop-detection memory and the resume token."""
+
+    method: ClassVar[str] = "GET"  # any other: the request dict is sent as the JSON body
 
     def __init__(self) -> None:
         self._seen: set[str] = set()
@@ -140,6 +144,15 @@ class Paginator:
         self._last_fingerprint = fingerprint
 
 
+class SinglePage(Paginator):
+    """An unpaginated resource: one request returns everything."""
+
+    def _next_request(
+        self, response: requests.Response, records: list[Any], params: dict[str, Any]
+    ) -> NextRequest:
+        return None
+
+
 class CursorPaginator(Paginator):
     """Cursor in the body sent back as a parameter (Zendesk cursor export, Intercom, Slack, Play, Jira)."""
 
@@ -184,6 +197,43 @@ class CursorPaginator(Paginator):
         nxt = {k: v for k, v in params.items() if k not in self.drop_params}
         nxt[self.cursor_param] = cursor
         return nxt
+
+
+class JsonBodyCursorPaginator(Paginator):
+    """POST paging whose request is a JSON body: the next body carries the body's cursor at a
+    dotted path (Intercom search: pages.next.starting_after -> pagination.starting_after)."""
+
+    method: ClassVar[str] = "POST"
+
+    def __init__(self, next_cursor: Selector, cursor_path: str) -> None:
+        super().__init__()
+        self.next_cursor = next_cursor
+        self.cursor_path = cursor_path
+
+    def first_request(self, params: dict[str, Any]) -> dict[str, Any]:
+        first = super().first_request(params)
+        self._remember_resumed(first)
+        return first
+
+    def _remember_resumed(self, request: NextRequest) -> None:
+        if isinstance(request, dict) and dig(request, self.cursor_path):
+            self._remember("cursor", dig(request, self.cursor_path))
+
+    def _next_request(
+        self, response: requests.Response, records: list[Any], params: dict[str, Any]
+    ) -> NextRequest:
+        cursor = select(_body(response), self.next_cursor)
+        if cursor is None or cursor == "" or not records:
+            return None
+        self._remember("cursor", cursor)
+        return with_value(params, self.cursor_path, cursor)
+
+
+def with_value(body: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """A copy of a nested dict with `value` at a dotted path (the dicts on the way copied too)."""
+    head, _, rest = path.partition(".")
+    inner = body.get(head) if isinstance(body.get(head), dict) else {}
+    return {**body, head: with_value(inner, rest, value) if rest else value}
 
 
 class NextUrlPaginator(Paginator):

@@ -4,10 +4,13 @@ Speaks the documented shapes: reviews newest first (by the latest comment's last
 those created or modified in the last 7 days, `maxResults` (max 100) / `token` paging answered in
 `tokenPagination.nextPageToken`, `translationLanguage`, Google's error bodies
 ({"error": {"code", "message", "status"}}). Times are recent (from 12 hours before now) so
-the 7-day window holds the fixtures; one review is 8 days old and out of it. The fake service-account key's token_uri is relative ("token"):
-the connector resolves it against its base_url. The sandbox server drops request bodies, so the
-token endpoint cannot check the signed assertion: it issues a token to any caller, and the API
-routes accept only tokens it issued.
+the 7-day window holds the fixtures; one review is 8 days old and out of it.
+
+The fake service-account key's token_uri is relative ("token"): the connector resolves it
+against its base_url. The token endpoint checks the JWT-bearer assertion as Google does (RS256
+signature by the service account's key, iss, aud, scope, a lifetime of at most an hour) and
+answers Google's 400 bodies (invalid_grant, ...) otherwise; the API routes accept only the
+access tokens it issued.
 """
 
 from __future__ import annotations
@@ -16,13 +19,18 @@ import json
 import random
 import re
 import time
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, ClassVar
+
+import jwt
 
 from connectors.sandbox import fixtures as fx
 from connectors.sandbox.server import BadRequest, Request, Response, VendorApp, route
 
 PACKAGE = "com.example.chorus"
+SCOPE = "https://www.googleapis.com/auth/androidpublisher"
+JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+MAX_ASSERTION_LIFETIME_S = 3600
 LIST_MAX = 100
 WINDOW_S = 7 * 24 * 3600
 STATUS = {
@@ -183,9 +191,56 @@ class GooglePlaySandbox(VendorApp):
             "login cookie or other valid authentication credential.",
         )
 
+    @cached_property
+    def service_account(self) -> dict[str, Any]:
+        """The service-account key this sandbox trusts (its credentials, as given)."""
+        return json.loads(self.credentials["service_account"])
+
+    @cached_property
+    def public_key(self) -> Any:
+        """The public half of the service account's private key: it verifies assertions."""
+        from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+        pem = self.service_account["private_key"].encode()
+        return load_pem_private_key(pem, password=None).public_key()
+
+    def assertion_problem(self, assertion: str, audience: str) -> tuple[str, str] | None:
+        """(OAuth error code, Google's description) for a bad JWT-bearer assertion, else None."""
+        try:
+            claims = jwt.decode(
+                assertion,
+                self.public_key,
+                algorithms=["RS256"],
+                audience=audience,
+                options={"require": ["iss", "aud", "iat", "exp"]},
+                leeway=60,
+            )
+        except jwt.InvalidSignatureError:
+            return "invalid_grant", "Invalid JWT Signature."
+        except jwt.InvalidAudienceError:
+            return "invalid_grant", f"Invalid JWT: Failed audience check. Expected {audience}."
+        except (jwt.ExpiredSignatureError, jwt.ImmatureSignatureError):
+            return "invalid_grant", _TIMEFRAME
+        except jwt.InvalidTokenError as exc:
+            return "invalid_grant", f"Invalid JWT: {exc}."
+        if claims["iss"] != self.service_account["client_email"]:
+            return "invalid_grant", "Invalid grant: account not found"
+        if claims["exp"] - claims["iat"] > MAX_ASSERTION_LIFETIME_S:
+            return "invalid_grant", _TIMEFRAME
+        if SCOPE not in str(claims.get("scope") or "").split():
+            return "invalid_scope", "Invalid OAuth scope or ID token audience provided."
+        return None
+
     @route("POST", r"token")
     def token(self, request: Request, match: re.Match[str]) -> Response:
-        """The OAuth2 JWT-bearer exchange (the assertion itself is not visible to the sandbox)."""
+        """The OAuth2 JWT-bearer exchange: a verified assertion buys an access token."""
+        form = request.form()
+        if form.get("grant_type") != JWT_BEARER_GRANT:
+            problem = ("unsupported_grant_type", f"Invalid grant_type: {form.get('grant_type')}")
+        else:
+            problem = self.assertion_problem(form.get("assertion", ""), f"{request.base_url}/token")
+        if problem is not None:
+            return Response(400, {"error": problem[0], "error_description": problem[1]})
         with self.lock:
             token = f"ya29.sandbox-{len(self.issued) + 1:04d}-{random.getrandbits(48):012x}"
             self.issued.add(token)
@@ -222,6 +277,12 @@ class GooglePlaySandbox(VendorApp):
                 "nextPageToken": fx.encode_cursor([*_activity(last), last["reviewId"]])
             }
         return Response(body=body)
+
+
+_TIMEFRAME = (
+    "Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. "
+    "Check your iat and exp values in the JWT claim."
+)
 
 
 def _activity(review: dict[str, Any]) -> tuple[int, int]:

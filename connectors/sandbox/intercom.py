@@ -5,57 +5,18 @@ JSON body (nested AND/OR filters, `=`, `!=`, `>`, `<` on integer fields; per_pag
 and answers `conversation.list` with `pages.next.starting_after`; search results carry no
 parts; GET /conversations/{id} returns them under `conversation_parts`. Errors are
 `error.list` bodies. Auth is a Bearer access token.
-
-The shared server drops request bodies, so until `Request` carries one this module keeps the
-body of requests to /intercom/ (`_install_body_capture`); the app prefers `request.body`.
 """
 
 from __future__ import annotations
 
-import io
-import json
 import random
 import re
-import threading
 from typing import Any, ClassVar
 
 from connectors.sandbox import fixtures as fx
-from connectors.sandbox import server
 from connectors.sandbox.server import BadRequest, Request, Response, VendorApp, route
 
 SEARCH_MAX = 150
-_BODIES = threading.local()
-
-
-def _install_body_capture() -> None:
-    """Keep POST bodies sent to /intercom/ for the app to read (same thread); idempotent."""
-    original = server._handler_class
-    if getattr(original, "keeps_intercom_body", False):
-        return
-
-    def handler_class(sandbox: Any) -> type:
-        base = original(sandbox)
-
-        class KeepsBody(base):  # type: ignore[misc, valid-type]
-            def _serve(self) -> None:
-                if not self.path.startswith("/intercom/"):
-                    base._serve(self)
-                    return
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                rfile, self.rfile = self.rfile, io.BytesIO(raw)
-                _BODIES.raw = raw
-                try:
-                    base._serve(self)
-                finally:
-                    self.rfile, _BODIES.raw = rfile, b""
-
-            do_GET = do_POST = do_PUT = do_DELETE = _serve
-
-        return KeepsBody
-
-    handler_class.keeps_intercom_body = True  # type: ignore[attr-defined]
-    server._handler_class = handler_class
 
 
 class IntercomSandbox(VendorApp):
@@ -66,7 +27,6 @@ class IntercomSandbox(VendorApp):
     default_credentials: ClassVar[dict[str, str]] = {"access_token": "ic-sandbox-token-2b8d61"}
 
     def __init__(self, data: dict[str, list[dict[str, Any]]] | None = None, **kw: Any) -> None:
-        _install_body_capture()
         self.clock = fx.Clock()
         self.versions: list[str | None] = []  # Intercom-Version header of each request
         super().__init__(data, **kw)
@@ -320,15 +280,8 @@ class IntercomSandbox(VendorApp):
 
 
 def _json_body(request: Request) -> dict[str, Any]:
-    """The request's JSON body: `request.body` where the server gives it, else the kept one."""
-    raw = getattr(request, "body", None)
-    raw = getattr(_BODIES, "raw", b"") if raw is None else raw
-    if isinstance(raw, dict):
-        return raw
-    try:
-        body = json.loads(raw or b"{}")
-    except ValueError:
-        raise BadRequest("the request body is not JSON") from None
+    """The request's JSON body, which search requires to be an object."""
+    body = request.json()
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object")
     return body

@@ -4,10 +4,6 @@ POST API/v3/surveys/{surveyId}/export-responses takes a JSON body ({format, allo
 continuationToken, startDate}); progress answers "inProgress" a couple of times before
 "complete" with a fileId (and a continuationToken when asked); the file is a ZIP holding
 {"responses": [...]}. Errors are {"meta": {"httpStatus": "401 - Unauthorized", "error": {...}}}.
-
-The shared sandbox server drops request bodies and only sends text or JSON, so this module wraps
-its handler class (see `_install_body_and_bytes`) to keep the body for the handler and send
-bytes as they are; both should move into connectors/sandbox/server.py.
 """
 
 from __future__ import annotations
@@ -16,12 +12,10 @@ import io
 import json
 import random
 import re
-import threading
 import zipfile
 from typing import Any, ClassVar
 
 from connectors.sandbox import fixtures as fx
-from connectors.sandbox import server
 from connectors.sandbox.server import BadRequest, Request, Response, VendorApp, route
 
 SURVEY_ID = "SV_9uDsandbox1A"
@@ -34,65 +28,6 @@ STATUS_TEXT = {
     500: "500 - Internal Server Error",
     503: "503 - Service Unavailable",
 }
-_BODY = threading.local()
-
-
-def request_body() -> bytes:
-    """The body of the request being handled on this thread (b"" when none)."""
-    return getattr(_BODY, "value", b"")
-
-
-def _install_body_and_bytes() -> None:
-    """Wrap server._handler_class once: keep the request body, send bytes bodies unchanged."""
-    original = server._handler_class
-    if getattr(original, "_keeps_body", False):
-        return
-
-    def handler_class(sandbox: Any) -> type:
-        base: Any = original(sandbox)
-
-        class _WithBody(base):  # type: ignore[misc, valid-type]
-            def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                real, self.rfile = self.rfile, io.BytesIO(body)
-                _BODY.value = body
-                try:
-                    base._serve(self)
-                finally:
-                    self.rfile, _BODY.value = real, b""
-
-            def _send(self, reply: Response, truncate: bool = False) -> None:
-                if not isinstance(reply.body, bytes):
-                    base._send(self, reply, truncate)
-                    return
-                payload = reply.body
-                try:
-                    self.send_response(reply.status)
-                    for name, value in {
-                        "Content-Type": "application/octet-stream",
-                        **reply.headers,
-                    }.items():
-                        self.send_header(name, value)
-                    self.send_header("Content-Length", str(len(payload)))
-                    if truncate:
-                        self.send_header("Connection", "close")
-                        self.close_connection = True
-                    self.end_headers()
-                    self.wfile.write(payload[: len(payload) // 2] if truncate else payload)
-                    self.wfile.flush()
-                except (BrokenPipeError, ConnectionResetError):
-                    self.close_connection = True
-
-            do_GET = do_POST = do_PUT = do_DELETE = _serve
-
-        return _WithBody
-
-    handler_class._keeps_body = True  # type: ignore[attr-defined]
-    server._handler_class = handler_class
-
-
-_install_body_and_bytes()
 
 
 class QualtricsSandbox(VendorApp):
@@ -180,10 +115,9 @@ class QualtricsSandbox(VendorApp):
         """Snapshot the matching responses into a file now; report progress on later polls."""
         if match.group(1) != SURVEY_ID:
             return self.error(404, "Survey not found.")
-        try:
-            body = json.loads(request_body() or b"{}")
-        except ValueError:
-            raise BadRequest("body is not JSON") from None
+        body = request.json()
+        if not isinstance(body, dict):
+            raise BadRequest("body is not a JSON object")
         if body.get("format") != "json":
             raise BadRequest("this sandbox exports format json only")
         after = 0

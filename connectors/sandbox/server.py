@@ -38,22 +38,35 @@ VENDORS: dict[str, str] = {
 
 @dataclass
 class Request:
-    """One request as a vendor app sees it: the path after the vendor prefix, the query, headers."""
+    """One request as a vendor app sees it: the path after the vendor prefix, query, headers, body."""
 
     method: str
     path: str
     query: dict[str, str]
     headers: dict[str, str]
     base_url: str  # http://host:port/<vendor>, for absolute next-page links
+    body: bytes = b""
 
     def q(self, name: str, default: str | None = None) -> str | None:
         """A query parameter's first value."""
         return self.query.get(name, default)
 
+    def json(self) -> Any:
+        """The body parsed as JSON ({} when empty); BadRequest when it is not JSON."""
+        try:
+            return json.loads(self.body or b"{}")
+        except ValueError:
+            raise BadRequest("the request body is not JSON") from None
+
+    def form(self) -> dict[str, str]:
+        """The body as an application/x-www-form-urlencoded form (first value of each key)."""
+        text = self.body.decode("utf-8", errors="replace")
+        return {k: v[0] for k, v in parse_qs(text, keep_blank_values=True).items()}
+
 
 @dataclass
 class Response:
-    """What a vendor app answers: status, JSON-able body, extra headers."""
+    """What a vendor app answers: status, body (JSON-able, text, or raw bytes), extra headers."""
 
     status: int = 200
     body: Any = None
@@ -228,13 +241,26 @@ def start_sandbox(
 
 
 def serve_forever(
-    host: str = "127.0.0.1", port: int = 8765, faults: FaultPlan | None = None
+    host: str = "127.0.0.1",
+    port: int = 8780,
+    faults: FaultPlan | None = None,
+    *,
+    seed: int = 0,
+    page_size_cap: int | None = None,
+    echo: Callable[[str], object] = print,
 ) -> None:
-    """Serve every vendor sandbox with seeded fixtures until interrupted (`chorus sandbox`)."""
-    sandbox = start_sandbox(faults=faults, host=host, port=port)
-    for name in sandbox.apps:
-        print(f"{name}: {sandbox.url(name)}  credentials: {sandbox.vendor(name).credentials}")
+    """Serve every vendor with seeded fixtures until interrupted (`chorus sandbox`).
+
+    Echoes each vendor's base_url, the invented credentials as shell exports and a config.
+    """
+    from connectors.sandbox.guide import sandbox_guide
+
+    sandbox = start_sandbox(
+        faults=faults, page_size_cap=page_size_cap, seed=seed, host=host, port=port
+    )
     try:
+        echo(sandbox_guide(sandbox))
+        echo(f"\nServing on http://{sandbox.host}:{sandbox.port}; Ctrl-C stops.")
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
@@ -255,8 +281,7 @@ def _handler_class(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
 
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            if length:
-                self.rfile.read(length)
+            body = self.rfile.read(length) if length else b""
             parts = urlsplit(self.path)
             vendor, _, rest = parts.path.lstrip("/").partition("/")
             app = sandbox.apps.get(vendor)
@@ -272,6 +297,7 @@ def _handler_class(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
                 query={k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()},
                 headers=dict(self.headers.items()),
                 base_url=f"http://{self.headers.get('Host') or sandbox.host}/{vendor}",
+                body=body,
             )
             plan = sandbox.faults.plan
             if fault in ("429", "500", "503"):
@@ -285,16 +311,13 @@ def _handler_class(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
             self._send(app.handle(request), truncate=fault == "truncate")
 
         def _send(self, reply: Response, truncate: bool = False) -> None:
-            body = reply.body
-            is_text = isinstance(body, str)
-            payload = (body if is_text else json.dumps(body)).encode()
+            payload, kind = _encoded(reply.body)
+            headers = {"Content-Type": kind, **reply.headers}  # a reply may name its own type
             try:
                 self.send_response(reply.status)
-                kind = "text/plain" if is_text else "application/json"
-                self.send_header("Content-Type", f"{kind}; charset=utf-8")
-                self.send_header("Content-Length", str(len(payload)))
-                for name, value in reply.headers.items():
+                for name, value in headers.items():
                     self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
                 if truncate:
                     self.send_header("Connection", "close")
                     self.close_connection = True
@@ -307,3 +330,12 @@ def _handler_class(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
         do_GET = do_POST = do_PUT = do_DELETE = _serve
 
     return _Handler
+
+
+def _encoded(body: Any) -> tuple[bytes, str]:
+    """A reply body as bytes and its default Content-Type: raw bytes, text, or JSON."""
+    if isinstance(body, bytes | bytearray):
+        return bytes(body), "application/octet-stream"
+    if isinstance(body, str):
+        return body.encode(), "text/plain; charset=utf-8"
+    return json.dumps(body).encode(), "application/json; charset=utf-8"
