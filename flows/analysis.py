@@ -15,6 +15,7 @@ import pyarrow as pa
 from flows.config import ChorusConfig
 from flows.lake import Lake
 from schemas.tables import ASSIGNMENTS_SCHEMA, LINEAGE_SCHEMA, THEMES_SCHEMA
+from transforms.ids import content_text
 from transforms.keywords import class_keywords, label_from_keywords
 from transforms.segments import (
     attributes_as_of,
@@ -66,7 +67,9 @@ def _existing_themes(lake: Lake) -> tuple[ThemeSet | None, pd.DataFrame | None]:
 
 def update_themes(lake: Lake, cfg: ChorusConfig) -> ThemeRun:
     """Join, cluster and label; write themes/, assignments/ and lineage/ (feedback/ is never rewritten)."""
-    fb = lake.read_feedback(columns=["feedback_id", "title", "text", "embedding", "created_at"])
+    fb = lake.read_feedback(
+        columns=["feedback_id", "source_kind", "title", "text", "embedding", "created_at"]
+    )
     fb = fb.filter(pa.compute.is_valid(fb["embedding"])).sort_by("feedback_id")
     item_ids = fb["feedback_id"].to_pylist()
     emb = (
@@ -79,8 +82,13 @@ def update_themes(lake: Lake, cfg: ChorusConfig) -> ThemeRun:
         else np.zeros((0, 384), np.float32)
     )
     texts = [
-        f"{t}\n{x}" if t and t not in x else x
-        for t, x in zip(fb["title"].to_pylist(), fb["text"].to_pylist(), strict=True)
+        content_text(t, x, k)
+        for t, x, k in zip(
+            fb["title"].to_pylist(),
+            fb["text"].to_pylist(),
+            fb["source_kind"].to_pylist(),
+            strict=True,
+        )
     ]
     created = (
         pd.to_datetime(pd.Series(fb["created_at"].to_pylist()), utc=True)

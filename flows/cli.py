@@ -95,8 +95,8 @@ def demo(
     items: int = typer.Option(6000, help="How many feedback items to generate"),
     seed: int = typer.Option(7, help="Generator seed"),
 ) -> None:
-    """Generate the bundled demo data and run the whole pipeline on it."""
-    from flows.demo import generate_demo
+    """Generate the demo data, serve it from the local vendor sandbox, run the pipeline on it."""
+    from flows.demo import generate_demo, run_demo_sandbox
 
     _quiet_env()
     out = Path(directory).resolve()
@@ -107,9 +107,18 @@ def demo(
         key_file.write_text(secrets.token_hex(32))
         key_file.chmod(0o600)
     os.environ.setdefault("CHORUS_PSEUDONYM_KEY", key_file.read_text().strip())
-    typer.echo(f"demo data: {manifest.total_items:,} items in {out / 'inbox'}")
-    config = out / "chorus.yaml"
-    result = _run_step(str(config), "pipeline")
+    typer.echo(
+        f"demo data: {manifest.total_items:,} items; vendor records in {manifest.vendors_dir}, "
+        f"meeting notes in {manifest.inbox_dir}"
+    )
+    with run_demo_sandbox(manifest) as config:
+        from flows.demo.sandbox import sandbox_root
+
+        typer.echo(
+            f"sandbox: {sandbox_root(config)} serves Zendesk, App Store Connect, TestFlight, "
+            f"Typeform and Slack to the real connectors ({config})"
+        )
+        result = _run_step(str(config), "pipeline")
     typer.echo(f"lake:   {out / 'lake'}")
     typer.echo(f"report: {result['report']['html']}")
     typer.echo(f"        {result['report']['md']}")
@@ -124,6 +133,32 @@ def connectors() -> None:
     for name in sorted(CONNECTORS):
         cls = connector_class(name)
         typer.echo(f"{name:<22} {cls.source_kind:<9} {cls.docs_url}")
+
+
+@app.command()
+def sandbox(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
+    port: int = typer.Option(8780, help="Port to listen on (0: any free port)"),
+    faults: float = typer.Option(
+        0.1,
+        help="Share of requests answered with a fault: 429 with Retry-After, 500/503, a slow "
+        "or a truncated reply (0: none)",
+    ),
+    seed: int = typer.Option(0, help="Seed of the invented records and of the fault sequence"),
+    page_size_cap: int = typer.Option(
+        0, help="Serve at most this many records per page, whatever is asked (0: no cap)"
+    ),
+) -> None:
+    """Serve every vendor API from the local sandbox; print base URLs, credentials, a config."""
+    from connectors.sandbox import FaultPlan, serve_forever
+
+    if not 0 <= faults <= 1:
+        _fail(f"--faults: got {faults}; expected a share from 0 to 1")
+    if page_size_cap < 0:
+        _fail(f"--page-size-cap: got {page_size_cap}; expected 0 (no cap) or more")
+    plan = FaultPlan(rate=faults, seed=seed, retry_after=1.0) if faults else None
+    cap = page_size_cap or None
+    serve_forever(host, port, plan, seed=seed, page_size_cap=cap, echo=typer.echo)
 
 
 def main() -> None:  # pragma: no cover

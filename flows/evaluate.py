@@ -166,11 +166,12 @@ def stable_ids(demo_dir: Path, config: Path) -> dict[str, Any]:
 
 def run_demo(out: Path, seed: int, n_items: int) -> Path:
     from flows.cli import _run_step
-    from flows.demo import generate_demo
+    from flows.demo import generate_demo, run_demo_sandbox
 
     manifest = generate_demo(out, seed=seed, n_items=n_items)
     os.environ.setdefault("CHORUS_PSEUDONYM_KEY", "eval-key-not-a-secret")
-    _run_step(str(manifest.config_path), "pipeline")
+    with run_demo_sandbox(manifest) as config:  # through the vendor sandbox and the real connectors
+        _run_step(str(config), "pipeline")
     return manifest.config_path
 
 

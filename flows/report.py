@@ -6,10 +6,12 @@ import os
 from dataclasses import asdict
 from typing import Any
 
+import pandas as pd
 from prefect import flow, task
 
 from flows.analysis import compute_trends, items_frame, newest_flags, update_themes
 from flows.runtime import context, emit, logger, pseudonym_key
+from schemas.tables import THEMES_SCHEMA
 
 
 @task(tags=["chorus-themes-writer"])
@@ -38,9 +40,12 @@ def report_step(config_path: str, counts: dict[str, Any] | None = None) -> dict[
     trends = compute_trends(lake, cfg, items)
     themes = lake.read_table("themes")
     counts = counts or lake.read_state("runs/process_last")
-    model = report_model(
-        items, trends, themes.to_pandas() if themes is not None else None, cfg, counts
+    themes_df = (
+        themes.to_pandas()
+        if themes is not None
+        else pd.DataFrame(columns=list(THEMES_SCHEMA.names))
     )
+    model = report_model(items, trends, themes_df, cfg, counts)
     out_dir = cfg.reports_dir
     os.makedirs(out_dir, exist_ok=True)
     paths = {}

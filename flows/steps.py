@@ -148,7 +148,7 @@ def enriched_table(
         title = redacted(row["title"]) if row.get("title") else None
         body = redacted(row["text"])
         text = body.text
-        full = f"{title.text}\n{text}" if title and title.text not in text else text
+        full = ids.content_text(title.text if title else None, text, row.get("source_kind"))
         domain = ids.email_domain(row.get("customer_id"))
         internal = bool(row.get("is_internal")) or (domain in internal_domains if domain else False)
         created: datetime = row["created_at"]

@@ -7,7 +7,7 @@ import hashlib
 import json
 import re
 from collections import Counter, defaultdict
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ import yaml
 
 from flows.demo import catalog as cat
 from flows.demo import generate_demo
+from flows.demo.sandbox import render_config
 
 EMAIL = re.compile(r"[\w.+-]+@([\w-]+(?:\.[\w-]+)+)")
 RECENT = [9, 10, 11, 12]
@@ -49,34 +50,38 @@ def _front_matter(text: str) -> tuple[dict, str]:
     return yaml.safe_load(text[4:end]), text[end + 5 :]
 
 
+def _vendor(demo, name: str) -> dict[str, list[dict]]:
+    return json.loads((demo.vendors_dir / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def _answer(response: dict, ref: str):
+    for answer in response["answers"]:
+        if answer["field"]["ref"] == ref:
+            return answer.get("text", answer.get("number"))
+    return ""
+
+
+def _unescape(slack_text: str) -> str:
+    return slack_text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 @pytest.fixture(scope="module")
 def texts(demo) -> dict[tuple[str, str], str]:
-    """(source kind, source id) -> the item's text as the pipeline will see it (latest version)."""
-    inbox, out = demo.inbox_dir, {}
-    latest: dict[str, dict] = {}
-    for path in sorted((inbox / "support").glob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            rec = json.loads(line)
-            if (
-                str(rec["id"]) not in latest
-                or rec["updated_at"] > latest[str(rec["id"])]["updated_at"]
-            ):
-                latest[str(rec["id"])] = rec
-    for sid, rec in latest.items():
-        out[("support", sid)] = rec["subject"] + "\n" + rec["description"]
-    for kind, folder, id_col, text_cols in [
-        ("review", "reviews", "review_id", ("title", "body")),
-        ("survey", "surveys", "response_id", ("comment",)),
-        ("internal", "internal", "note_id", ("text",)),
-    ]:
-        for path in sorted((inbox / folder).glob("*.csv")):
-            for row in _read_csv(path)[1]:
-                out[(kind, row[id_col])] = "\n".join(row[c] for c in text_cols)
-    for path in sorted((inbox / "beta").glob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            rec = json.loads(line)
-            out[("beta", rec["feedback_id"])] = rec["comment"]
-    for path in sorted((inbox / "notes").glob("*.md")):
+    """(source kind, source id) -> the item's text as the connectors will see it."""
+    out = {}
+    for t in _vendor(demo, "zendesk")["tickets"]:
+        out[("support", str(t["id"]))] = t["subject"] + "\n" + t["description"]
+    apple = _vendor(demo, "apple")
+    for r in apple["reviews"]:
+        out[("review", r["id"])] = r["attributes"]["title"] + "\n" + r["attributes"]["body"]
+    for kind, prefix in (("screenshots", "screenshot"), ("crashes", "crash")):
+        for r in apple[kind]:
+            out[("beta", f"{prefix}:{r['id']}")] = r["attributes"]["comment"]
+    for r in _vendor(demo, "typeform")["responses"]:
+        out[("survey", r["token"])] = _answer(r, "reason")
+    for m in _vendor(demo, "slack")["messages"]:
+        out[("internal", f"{m['_channel']}:{m['ts']}")] = _unescape(m["text"])
+    for path in sorted((demo.inbox_dir / "notes").glob("*.md")):
         out[("notes", path.name)] = path.read_text(encoding="utf-8")
     return out
 
@@ -112,34 +117,26 @@ def test_volume_sources_and_weeks(demo, items) -> None:
     assert demo.start == date(2026, 8, 31) and demo.end == date(2026, 11, 22)
 
 
-def test_every_source_parses_with_its_columns(demo, items, texts) -> None:
-    config = yaml.safe_load(demo.config_path.read_text(encoding="utf-8"))
-    base = demo.config_path.parent
+def test_every_source_is_served_with_its_records(demo, items, texts) -> None:
+    config = yaml.safe_load(render_config("http://127.0.0.1:9"))
     by_kind = Counter(row["source_kind"] for row in items)
     for source in config["sources"]:
-        files = sorted(base.glob(source["path"]))
-        assert files, source["name"]
-        for path in files:
-            if source["format"] == "jsonl":
-                records = [
-                    json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
-                ]
-            elif source["format"] == "csv":
-                header, records = _read_csv(path)
-                assert set(source["columns"].values()) <= set(header), path
-            else:
+        if source["type"] == "file_drop":
+            files = sorted(demo.out_dir.glob(source["path"]))
+            assert files, source["name"]
+            for path in files:
                 meta, body = _front_matter(path.read_text(encoding="utf-8"))
                 assert {"title", "date", "account", "kind", "attendees"} <= set(meta)
-                assert re.fullmatch(r"acc_\d{4}", meta["account"]) and body.lstrip().startswith(
-                    "# "
-                )
-                records = [meta]
-            for record in records:
-                missing = [c for c in source["columns"].values() if c not in record]
-                assert not missing, (path, missing)
+                assert re.fullmatch(r"acc_\d{4}", meta["account"])
+                assert body.lstrip().startswith("# ")
+        else:
+            vendor = source["base_url"].rsplit("/", 1)[1]
+            assert (demo.vendors_dir / f"{vendor}.json").is_file(), source["name"]
     assert Counter(k for k, _ in texts) == by_kind
     truth_ids = {(row["source_kind"], row["source_id"]) for row in items}
     assert truth_ids == set(texts)
+    paths = {row["path"].split("/")[0] for row in items}
+    assert paths == {"vendors", "inbox"}
 
 
 def test_customers_and_scd_rows(demo) -> None:
@@ -211,9 +208,8 @@ def test_emerging_fading_and_internal_push(items) -> None:
 
 
 def test_mobile_crash_reviews_follow_release_530(demo, items) -> None:
-    versions = {}
-    for path in sorted((demo.inbox_dir / "reviews").glob("*.csv")):
-        versions.update({r["review_id"]: r["app_version"] for r in _read_csv(path)[1]})
+    # App Store Connect reviews carry no app version: the truth keeps it
+    versions = {r["source_id"]: r["app_version"] for r in items if r["source_kind"] == "review"}
     recent = [versions[r["source_id"]] for r in items
               if r["theme"] == "mobile_crash" and r["source_kind"] == "review" and r["week"] >= 9]  # fmt: skip
     assert sum(v.startswith("5.3.") for v in recent) / len(recent) > 0.8
@@ -267,31 +263,31 @@ def test_pii_is_present_and_recorded(items, texts) -> None:
     assert notes_emails == sum("email" in pii[k] for k in texts if k[0] != "support")
 
 
-def test_support_updates_are_upserts(demo, items) -> None:
-    seen: dict[int, list[dict]] = defaultdict(list)
-    for path in sorted((demo.inbox_dir / "support").glob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            rec = json.loads(line)
-            seen[rec["id"]].append({**rec, "_file": path.name})
-    twice = {i: v for i, v in seen.items() if len(v) > 1}
-    assert len(twice) >= 50 and len(seen) == demo.counts["support"]
-    for versions in twice.values():
-        first, second = versions
-        assert first["_file"] != second["_file"]
-        assert second["updated_at"] > first["updated_at"] and second["status"] != first["status"]
-        assert (
-            first["created_at"] == second["created_at"]
-            and first["description"] == second["description"]
-        )
+def test_support_updates_are_served_at_their_latest_version(demo, items) -> None:
+    tickets = {str(t["id"]): t for t in _vendor(demo, "zendesk")["tickets"]}
+    assert len(tickets) == demo.counts["support"]
+    updated = [r for r in items if r["source_kind"] == "support" and r["versions"] == "2"]
+    assert len(updated) == demo.updates >= 50
+    for row in updated:
+        ticket = tickets[row["source_id"]]
+        assert ticket["created_at"] == row["created_at"]
+        created = datetime.strptime(ticket["created_at"], "%Y-%m-%dT%H:%M:%SZ")
+        changed = datetime.strptime(ticket["updated_at"], "%Y-%m-%dT%H:%M:%SZ")
+        assert (changed.date() - demo.start).days // 7 > (created.date() - demo.start).days // 7
+        assert ticket["generated_timestamp"] == int(changed.replace(tzinfo=UTC).timestamp())
 
 
 def test_truth_is_kept_outside_the_inbox(demo) -> None:
     assert demo.planted_path.parent == demo.out_dir / "truth"
     assert demo.inbox_dir not in demo.items_path.parents
-    inbox_files = [p.name for p in demo.inbox_dir.rglob("*") if p.is_file()]
-    assert not any(name in ("planted.json", "items.csv") for name in inbox_files)
-    config = yaml.safe_load(demo.config_path.read_text(encoding="utf-8"))
-    assert all(s["path"].startswith("inbox/") for s in config["sources"])
+    served = [
+        p.name for d in (demo.inbox_dir, demo.vendors_dir) for p in d.rglob("*") if p.is_file()
+    ]
+    assert not any(name in ("planted.json", "items.csv") for name in served)
+    config = yaml.safe_load(render_config("http://127.0.0.1:9"))
+    assert all(s["path"].startswith("inbox/") for s in config["sources"] if "path" in s)
+    assert all(s["base_url"].startswith("http://127.0.0.1:9/") for s in config["sources"]
+               if s["type"] != "file_drop")  # fmt: skip
     assert [s["name"] for s in config["sources"]] == list(cat.SOURCES)
     assert config["customers"]["path"] == "customers.csv" and config["lake"] == "lake"
 
@@ -314,16 +310,13 @@ def test_only_invented_email_domains(demo) -> None:
 def test_survey_fatigue_and_empty_comments(demo) -> None:
     by_account: dict[str, list[datetime]] = defaultdict(list)
     comments = []
-    for path in sorted((demo.inbox_dir / "surveys").glob("*.csv")):
-        for row in _read_csv(path)[1]:
-            by_account[row["account_id"]].append(
-                datetime.strptime(row["submitted_at"], "%Y-%m-%dT%H:%M:%SZ")
-            )
-            comments.append(row["comment"])
-            assert 0 <= int(row["nps"]) <= 10 and row["survey"] in (
-                "Quarterly NPS",
-                "Onboarding CSAT",
-            )
+    for response in _vendor(demo, "typeform")["responses"]:
+        by_account[response["hidden"]["account_id"]].append(
+            datetime.strptime(response["submitted_at"], "%Y-%m-%dT%H:%M:%SZ")
+        )
+        comments.append(_answer(response, "reason"))
+        assert 0 <= _answer(response, "nps") <= 10
+        assert response["hidden"]["survey"] in ("quarterly_nps", "onboarding")
     fatigued = 0
     for times in by_account.values():
         times.sort()

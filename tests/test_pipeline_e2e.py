@@ -131,7 +131,10 @@ def test_a_new_weighting_policy_reweights_without_re_embedding(prefect_api, demo
 
     lake = demo.out_dir / "lake"
     if not (lake / "trends").exists():
-        pipeline(str(demo.config_path))
+        from flows.demo import run_demo_sandbox
+
+        with run_demo_sandbox(demo) as config:
+            pipeline(str(config))
     before = {
         p: p.stat().st_mtime_ns
         for p in [*(lake / "feedback").rglob("*.parquet"), *(lake / "_cache").rglob("*.parquet")]

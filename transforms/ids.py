@@ -28,3 +28,14 @@ def email_domain(value: str | None) -> str | None:
     if not value or "@" not in value:
         return None
     return value.rsplit("@", 1)[1].strip().lower()
+
+
+def content_text(title: str | None, text: str, source_kind: str | None = None) -> str:
+    """What an item says, for embedding and keywords: title and text, except a survey's title.
+
+    A survey row's title is the question asked, the same for every answer: embedding it would
+    group answers by question instead of by what customers said.
+    """
+    if not title or source_kind == "survey" or title in text:
+        return text
+    return f"{title}\n{text}"

@@ -157,6 +157,21 @@ def report_model(
                 "q_value": None if pd.isna(r.q_value) else float(r.q_value),
             }
         )
+    # a group flagged alongside one of its own themes says the same thing twice: keep the theme
+    group_of = (
+        dict(zip(themes["theme_id"], themes["group_id"], strict=True))
+        if len(themes) and "group_id" in themes
+        else {}
+    )
+    theme_keys = {(group_of.get(f["theme_id"]), f["segment"], f["flag"]) for f in flagged}
+    flagged = [
+        f
+        for f in flagged
+        if not (
+            str(f["theme_id"]).startswith("grp_")
+            and (f["theme_id"], f["segment"], f["flag"]) in theme_keys
+        )
+    ]
     # what to act on first: new themes, then rises, strongest evidence first; 'all' after its segments
     flagged.sort(
         key=lambda f: (

@@ -1,7 +1,10 @@
 """The seeded generator of the bundled demo data (`chorus demo`).
 
-`generate_demo` writes customers.csv, an inbox/ of vendor-shaped exports for the file-drop
-connector, a chorus.yaml, and the ground truth under truth/ (outside inbox/, never ingested).
+`generate_demo` writes customers.csv, vendors/<vendor>.json (the records the local vendor
+sandbox serves to the real connectors: Zendesk, App Store Connect and TestFlight, Typeform,
+Slack; see flows/demo/vendor_data.py), inbox/notes/ (meeting notes for the file-drop
+connector), and the ground truth under truth/ (never ingested). chorus.yaml is written by
+`run_demo_sandbox` (flows/demo/sandbox.py), which knows the sandbox's port.
 Same seed and arguments give byte-identical files: every random draw comes from
 `random.Random` streams seeded with strings, and everything written is sorted.
 """
@@ -16,23 +19,19 @@ import shutil
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from importlib import resources
 from pathlib import Path
 
 from flows.demo import catalog as cat
-from flows.demo.people import build_accounts, build_staff, customer_rows
-from flows.demo.render import Renderer, iso
+from flows.demo.people import Account, build_accounts, build_staff, customer_rows
+from flows.demo.render import Renderer
+from flows.demo.sandbox import VENDORS_DIR, write_vendor_files
 from flows.demo.schedule import Item, Scheduler
 from flows.demo.truth import ITEM_COLUMNS, item_rows, planted_truth
+from flows.demo.vendor_data import vendor_data
 
 N_ACCOUNTS = 400
 CUSTOMER_COLUMNS = ["account_id", "account_name", "plan", "arr", "region", "lifecycle", "persona",
                     "target_market", "valid_from"]  # fmt: skip
-REVIEW_COLUMNS = ["review_id", "date", "rating", "title", "body", "app_version", "territory",
-                  "reviewer_nickname"]  # fmt: skip
-SURVEY_COLUMNS = ["response_id", "submitted_at", "account_id", "respondent_email", "nps",
-                  "comment", "survey"]  # fmt: skip
-INTERNAL_COLUMNS = ["note_id", "logged_at", "author_email", "account_id", "text", "is_internal"]
 
 
 @dataclass(frozen=True)
@@ -40,9 +39,10 @@ class DemoManifest:
     """What `generate_demo` wrote, and the truths it planted."""
 
     out_dir: Path
-    config_path: Path
+    config_path: Path  # written by run_demo_sandbox (it points at the sandbox's port)
     customers_path: Path
-    inbox_dir: Path
+    inbox_dir: Path  # meeting notes (file_drop)
+    vendors_dir: Path  # vendors/<vendor>.json: what the sandbox serves
     planted_path: Path
     items_path: Path
     files: tuple[Path, ...]
@@ -69,16 +69,28 @@ class DemoManifest:
         return {cat.KIND_TO_SOURCE[k]: v for k, v in self.counts.items()}
 
 
-def generate_demo(out_dir: Path, *, seed: int = 7, n_items: int = 6000, weeks: int = 12,
-                  end: date = date(2026, 11, 22)) -> DemoManifest:  # fmt: skip
-    """Write the demo data set into `out_dir` (inbox/ and truth/ are replaced) and describe it."""
+@dataclass
+class DemoWorld:
+    """The generated items (rendered, with demo ids) and what they were drawn from."""
+
+    items: list[Item]
+    accounts: list[Account]
+    start: date
+    end: date
+    weeks: int
+    seed: int
+    fatigue: list[str]
+
+
+def demo_items(*, seed: int = 7, n_items: int = 6000, weeks: int = 12,
+               end: date = date(2026, 11, 22)) -> DemoWorld:  # fmt: skip
+    """Every demo item, rendered and with its demo id, in time order (nothing is written)."""
     if weeks < 8:
         raise ValueError(f"weeks must be at least 8 (4 baseline + 4 recent weeks), got {weeks}")
     if n_items < 500:
         raise ValueError(
             f"n_items must be at least 500 for the planted trends to show, got {n_items}"
         )
-    out_dir = Path(out_dir)
     start = end - timedelta(days=7 * weeks - 1)
 
     def stream(name: str) -> random.Random:
@@ -98,30 +110,43 @@ def generate_demo(out_dir: Path, *, seed: int = 7, n_items: int = 6000, weeks: i
     for item in items:
         renderer.render(item)
     _assign_ids(stream("ids"), items)
+    return DemoWorld(items, accounts, start, end, weeks, seed, fatigue)
 
-    for sub in ("inbox", "truth"):
+
+def generate_demo(out_dir: Path, *, seed: int = 7, n_items: int = 6000, weeks: int = 12,
+                  end: date = date(2026, 11, 22)) -> DemoManifest:  # fmt: skip
+    """Write the demo data set into `out_dir` (inbox/, vendors/, truth/ replaced) and describe it."""
+    world = demo_items(seed=seed, n_items=n_items, weeks=weeks, end=end)
+    items, accounts, start = world.items, world.accounts, world.start
+    out_dir = Path(out_dir)
+    converted = vendor_data(items)
+    for item, source_id, vendor in zip(items, converted.source_ids, converted.vendors, strict=True):
+        if vendor:
+            item.source_id, item.path = source_id, f"{VENDORS_DIR}/{vendor}.json"
+
+    for sub in ("inbox", "truth", VENDORS_DIR):
         if (out_dir / sub).exists():
             shutil.rmtree(out_dir / sub)
-    files = _write_sources(out_dir, items, start)
+    files = _write_notes(out_dir, items)
+    files += write_vendor_files(out_dir, converted.data)
     files.append(_write_csv(out_dir / "customers.csv", CUSTOMER_COLUMNS, customer_rows(accounts)))
     truth = planted_truth(
-        items, seed=seed, start=start, end=end, weeks=weeks, fatigue_accounts=fatigue
+        items, seed=seed, start=start, end=end, weeks=weeks, fatigue_accounts=world.fatigue
     )
     planted_path = _write_text(
         out_dir / "truth" / "planted.json", json.dumps(truth, indent=2, ensure_ascii=False) + "\n"
     )
     items_path = _write_csv(out_dir / "truth" / "items.csv", ITEM_COLUMNS, item_rows(items))
-    template = resources.files("flows.demo").joinpath("chorus.yaml").read_text(encoding="utf-8")
-    config_path = _write_text(out_dir / "chorus.yaml", template)
-    files += [planted_path, items_path, config_path]
+    files += [planted_path, items_path]
     counts: dict[str, int] = defaultdict(int)
     for item in items:
         counts[item.kind] += 1
     return DemoManifest(
         out_dir=out_dir,
-        config_path=config_path,
+        config_path=out_dir / "chorus.yaml",
         customers_path=out_dir / "customers.csv",
         inbox_dir=out_dir / "inbox",
+        vendors_dir=out_dir / VENDORS_DIR,
         planted_path=planted_path,
         items_path=items_path,
         files=tuple(sorted(files)),
@@ -165,52 +190,21 @@ def _assign_ids(rng: random.Random, items: list[Item]) -> None:
             f["note_id"] = item.source_id = f"sn-{note:05d}"
 
 
-def _week_label(ts: datetime, start: date) -> str:
-    return (start + timedelta(days=7 * ((ts.date() - start).days // 7))).isoformat()
-
-
-def _write_sources(out_dir: Path, items: list[Item], start: date) -> list[Path]:
-    """Weekly export files per source; notes as one Markdown file each."""
-    inbox = out_dir / "inbox"
-    groups: dict[Path, list[tuple[str, dict]]] = defaultdict(list)
-    names = {"support": ("support", "tickets", "jsonl"), "review": ("reviews", "appstore", "csv"),
-             "survey": ("surveys", "nps", "csv"), "beta": ("beta", "testflight", "jsonl"),
-             "internal": ("internal", "sales-notes", "csv")}  # fmt: skip
+def _write_notes(out_dir: Path, items: list[Item]) -> list[Path]:
+    """Meeting notes as one Markdown file each, under inbox/notes/ (the file name is the id)."""
     files: list[Path] = []
-    used_notes: set[str] = set()
+    used: set[str] = set()
     for item in items:
-        if item.kind == "notes":
-            stem = f"{item.ts.date().isoformat()}-{_slug(item.account.short if item.account else 'notes')}-{item.fields['kind']}"
-            name, n = f"{stem}.md", 2
-            while name in used_notes:
-                name, n = f"{stem}-{n}.md", n + 1
-            used_notes.add(name)
-            item.source_id, item.path = name, f"inbox/notes/{name}"
-            files.append(_write_text(inbox / "notes" / name, item.fields["markdown"]))
+        if item.kind != "notes":
             continue
-        folder, prefix, ext = names[item.kind]
-        record = {k: v for k, v in item.fields.items() if not k.startswith("_")}
-        path = inbox / folder / f"{prefix}-{_week_label(item.ts, start)}.{ext}"
-        item.path = path.relative_to(out_dir).as_posix()
-        groups[path].append((iso(item.ts), record))
-        update = item.fields.get("_update")
-        if update:
-            later = datetime.strptime(update["updated_at"], "%Y-%m-%dT%H:%M:%SZ")
-            path2 = inbox / folder / f"{prefix}-{_week_label(later, start)}.{ext}"
-            groups[path2].append((update["updated_at"], {**record, **update}))
-    columns = {"review": REVIEW_COLUMNS, "survey": SURVEY_COLUMNS, "internal": INTERNAL_COLUMNS}
-    kind_of = {v[0]: k for k, v in names.items()}
-    for path in sorted(groups):
-        rows = [
-            r
-            for _, r in sorted(groups[path], key=lambda p: (p[0], json.dumps(p[1], sort_keys=True)))
-        ]
-        kind = kind_of[path.parent.name]
-        if path.suffix == ".jsonl":
-            text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-            files.append(_write_text(path, text))
-        else:
-            files.append(_write_csv(path, columns[kind], rows))
+        who = item.account.short if item.account else "notes"
+        stem = f"{item.ts.date().isoformat()}-{_slug(who)}-{item.fields['kind']}"
+        name, n = f"{stem}.md", 2
+        while name in used:
+            name, n = f"{stem}-{n}.md", n + 1
+        used.add(name)
+        item.source_id, item.path = name, f"inbox/notes/{name}"
+        files.append(_write_text(out_dir / "inbox" / "notes" / name, item.fields["markdown"]))
     return files
 
 

@@ -1,4 +1,12 @@
-"""The ground truth kept outside inbox/: planted trends with observed counts, and item labels."""
+"""The ground truth, never ingested: planted trends with observed counts, and item labels.
+
+truth/items.csv has one row per unique item, keyed by (source, source_id) exactly as the
+connectors produce them (Zendesk ticket id, App Store Connect review id, Typeform response
+token, "screenshot:<id>"/"crash:<id>" for TestFlight, "<channel>:<ts>" for Slack, the file
+name for meeting notes), so lake rows join it. `path` says where the item is stored
+(vendors/<vendor>.json or inbox/notes/<file>); `app_version` keeps the version the item was
+generated with, which App Store Connect reviews do not carry.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +17,7 @@ from flows.demo.people import segments_of
 from flows.demo.schedule import Item
 
 ITEM_COLUMNS = ["source", "source_kind", "source_id", "path", "created_at", "account_id", "plan",
-                "region", "segments", "theme", "planted", "pii", "language", "versions"]  # fmt: skip
+                "region", "segments", "theme", "planted", "pii", "language", "versions", "app_version"]  # fmt: skip
 SEGMENT_NAMES = list(cat.SEGMENTS)
 
 
@@ -39,6 +47,7 @@ def item_rows(items: list[Item]) -> list[dict[str, str]]:
                 "pii": ";".join(sorted(set(item.pii))),
                 "language": item.language,
                 "versions": "2" if "_update" in item.fields else "1",
+                "app_version": item.fields.get("app_version", ""),
             }
         )
     return sorted(rows, key=lambda r: (r["source"], r["created_at"], r["source_id"]))
