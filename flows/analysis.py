@@ -16,7 +16,7 @@ from flows.config import ChorusConfig
 from flows.lake import Lake
 from schemas.tables import ASSIGNMENTS_SCHEMA, LINEAGE_SCHEMA, THEMES_SCHEMA
 from transforms.ids import content_text
-from transforms.keywords import class_keywords, label_from_keywords
+from transforms.keywords import class_keywords, label_from_keywords, substantive
 from transforms.segments import (
     attributes_as_of,
     pseudonymised_customers,
@@ -95,6 +95,12 @@ def update_themes(lake: Lake, cfg: ChorusConfig) -> ThemeRun:
         if item_ids
         else pd.Series([], dtype="datetime64[ns, UTC]")
     )
+    # one-word texts ("test", "asdf", "ok") say nothing a theme could hold: stored, never themed
+    keep = np.array([substantive(t) for t in texts], dtype=bool)
+    unthemed = [i for i, k in zip(item_ids, keep, strict=True) if not k]
+    item_ids = [i for i, k in zip(item_ids, keep, strict=True) if k]
+    emb, texts = emb[keep], [t for t, k in zip(texts, keep, strict=True) if k]
+    created = created[keep].reset_index(drop=True)
     existing, old_df = _existing_themes(lake)
     prev_table = lake.read_table("assignments")
     previous = (
@@ -183,10 +189,10 @@ def update_themes(lake: Lake, cfg: ChorusConfig) -> ThemeRun:
         "assignments",
         pa.table(
             {
-                "feedback_id": item_ids,
-                "theme_id": result.assignment,
-                "similarity": sims.astype(np.float32),
-                "model_run": [run_id] * len(item_ids),
+                "feedback_id": item_ids + unthemed,
+                "theme_id": result.assignment + [None] * len(unthemed),
+                "similarity": np.concatenate([sims, np.zeros(len(unthemed))]).astype(np.float32),
+                "model_run": [run_id] * (len(item_ids) + len(unthemed)),
             },
             schema=ASSIGNMENTS_SCHEMA,
         ),

@@ -119,3 +119,11 @@ def test_a_theme_that_grows_into_two_groups_splits_with_lineage() -> None:
     child = run.split[parent][0]
     got = dict(zip([ids[i] for i in seen], run.assignment, strict=True))
     assert {got[ids[i]] for i in b} == {child} and {got[ids[i]] for i in a} == {parent}
+
+
+def test_one_word_junk_is_not_substantive_but_short_reviews_and_cjk_are() -> None:
+    from transforms.keywords import substantive
+
+    assert not substantive("test") and not substantive("asdf ") and not substantive("ok!!")
+    assert substantive("Love it!!") and substantive("crashes constantly")
+    assert substantive("アプリがすぐ落ちる") and substantive("Die App stürzt ab")

@@ -33,6 +33,15 @@ def tokens(text: str) -> list[str]:
     return [w for w in words if len(w) > 2 and w not in STOPWORDS and not w.isdigit()]
 
 
+_WORDS = re.compile(r"[^\W\d_]{2,}")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")  # scripts written without spaces
+
+
+def substantive(text: str) -> bool:
+    """Two or more words (or four CJK characters): enough to say something a theme can hold."""
+    return len(_WORDS.findall(text)) >= 2 or len(_CJK.findall(text)) >= 4
+
+
 def terms(text: str) -> list[str]:
     """Unigrams and bigrams of content words."""
     toks = tokens(text)
