@@ -96,3 +96,30 @@ def test_every_source_lands_rows_in_feedback_then_a_second_run_changes_nothing(p
     assert landed_again == {s["name"]: 0 for s in sources}
     assert again["batches"] == again["written"] == 0
     assert fingerprint(lake_dir / "feedback") == before
+
+
+def test_chorus_run_pulls_every_connector_through_prefect(project, tmp_path: Path) -> None:
+    """The acceptance path: `chorus run --config` (ephemeral Prefect API) with every connector."""
+    import os
+    import subprocess
+    import sys
+
+    sb, config, sources = project
+    fresh = tmp_path / "chorus.yaml"
+    fresh.write_text(
+        yaml.safe_dump({"lake": "lake", "reports": "reports", "sources": sources}), encoding="utf-8"
+    )
+    chorus = Path(sys.executable).with_name("chorus")
+    done = subprocess.run(
+        [str(chorus), "run", "--config", str(fresh)],
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "report:" in done.stdout
+    feedback = pd.read_parquet(tmp_path / "lake" / "feedback")
+    assert set(feedback["source"].astype(str)) == {s["name"] for s in sources}
+    assert feedback["feedback_id"].is_unique
+    assert (tmp_path / "reports" / "latest.html").exists()
