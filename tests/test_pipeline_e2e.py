@@ -76,7 +76,8 @@ def test_pipeline_end_to_end_then_idempotent(prefect_api, demo) -> None:
     assert set(asg["feedback_id"]) == set(with_text["feedback_id"])
     assert asg["theme_id"].notna().mean() >= 0.85
     trends = pd.read_parquet(demo.out_dir / "lake" / "trends")
-    assert {"all", "enterprise"} <= set(trends["segment"])
+    assert {"all", "enterprise", "persona:admins", "persona:builders"} <= set(trends["segment"])
+    assert {"theme", "group"} >= set(trends["level"]) and "theme" in set(trends["level"])
     assert (trends["policy_version"] == "demo-2026.11").all()
     html = Path(first["report"]["html"]).read_text()
     assert "<svg" in html and "What is rising" in html
