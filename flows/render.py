@@ -173,7 +173,7 @@ def _heat_map(m: ReportModel) -> str:
     ]
     for k, seg in enumerate(segs):
         parts.append(
-            f'<text x="{label_w + cell_w * k + cell_w / 2}" y="{head_h - 10}" font-size="11" text-anchor="middle" font-weight="600">{html.escape(seg)}</text>'
+            f'<text x="{label_w + cell_w * k + cell_w / 2}" y="{head_h - 10}" font-size="11" text-anchor="middle" font-weight="600">{html.escape(_short(seg.removeprefix("persona:"), 13))}</text>'
         )
     for i, s in enumerate(m.themes):
         y = head_h + cell_h * i
