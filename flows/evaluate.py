@@ -118,7 +118,9 @@ def planted_trend_scores(demo_dir: Path) -> dict[str, Any]:
     )
     majority = majority[~majority.index.duplicated()]
     newest = trends[trends["period_start"] == trends["period_start"].max()]
-    flags = newest[newest["flag"].isin(["rising", "emerging"]) & (newest["segment"] != "all")]
+    # only segments the generator defines can be judged (persona breakdowns have no planted truth)
+    judged = set(planted["segments"])
+    flags = newest[newest["flag"].isin(["rising", "emerging"]) & newest["segment"].isin(judged)]
     predicted = {
         (majority.get(r.theme_id, "?"), r.segment, r.theme_id, r.flag) for r in flags.itertuples()
     }
