@@ -147,3 +147,49 @@ def test_customers_are_joined_as_of_the_feedback_date_and_segments_apply() -> No
     assert masks["ent"].tolist() == [False, True, False, False, False]
     assert masks["free"].tolist() == [False, False, True, True, True]
     assert masks["emea"].tolist() == [True, True, False, False, False]
+
+
+def test_fatigue_counts_survey_answers_per_account_within_the_window() -> None:
+    from transforms.report import fatigue
+
+    now = pd.Timestamp("2026-11-20", tz="UTC")
+    rows = [
+        {
+            "feedback_id": f"a{i}",
+            "source_kind": "survey",
+            "source": "nps",
+            "speaker": "acct_a",
+            "created_at": now - pd.Timedelta(days=3 * i),
+            "acct_account_name": "Acme",
+            "acct_plan": "pro",
+        }
+        for i in range(6)
+    ]
+    rows += [
+        {
+            "feedback_id": f"b{i}",
+            "source_kind": "survey",
+            "source": "nps",
+            "speaker": "acct_b",
+            "created_at": now - pd.Timedelta(days=20 * i),
+            "acct_account_name": "Beta",
+            "acct_plan": "free",
+        }
+        for i in range(6)
+    ]
+    rows += [
+        {
+            "feedback_id": f"c{i}",
+            "source_kind": "support",
+            "source": "zd",
+            "speaker": "acct_c",
+            "created_at": now,
+            "acct_account_name": "C",
+            "acct_plan": "pro",
+        }
+        for i in range(9)
+    ]
+    listed = fatigue(pd.DataFrame(rows), limit=4, window_days=30)
+    assert [(f["customer_id"], f["responses"], f["account"]) for f in listed] == [
+        ("acct_a", 6, "Acme")
+    ]

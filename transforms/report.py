@@ -278,15 +278,16 @@ def _segment_rules(masks: dict[str, np.ndarray], items: pd.DataFrame) -> list[An
 
 
 def fatigue(items: pd.DataFrame, limit: int, window_days: int) -> list[dict[str, Any]]:
-    """Customers who answered surveys more than `limit` times in the last `window_days`."""
-    surveys = items[(items["source_kind"] == "survey") & items["customer_id"].notna()]
+    """Customers (the account, else the respondent) who answered surveys more than `limit` times
+    in the last `window_days`: an account surveyed through several people is asked too often too."""
+    surveys = items[(items["source_kind"] == "survey") & items["speaker"].notna()]
     if surveys.empty:
         return []
     end = pd.to_datetime(items["created_at"], utc=True).max()
     recent = surveys[
         pd.to_datetime(surveys["created_at"], utc=True) > end - pd.Timedelta(days=window_days)
     ]
-    counts = recent.groupby("customer_id").agg(
+    counts = recent.groupby("speaker").agg(
         n=("feedback_id", "size"),
         account=("acct_account_name", "first"),
         plan=("acct_plan", "first"),
