@@ -9,7 +9,13 @@ import pyarrow as pa
 from prefect import flow, task
 
 from flows.runtime import context, emit, logger, progress, pseudonym_key
-from flows.steps import ProcessStats, canonical_rows, enriched_table, with_embeddings
+from flows.steps import (
+    ProcessStats,
+    canonical_rows,
+    domain_accounts,
+    enriched_table,
+    with_embeddings,
+)
 from transforms.embed import Embedder
 
 CHUNK_ROWS = 20_000
@@ -35,6 +41,7 @@ def process_batches(config_path: str, batch_paths: list[str]) -> dict:
     key = pseudonym_key(cfg)
     embedder = Embedder(cfg.embedding.model, cfg.embedding.batch_size)
     now = datetime.now(UTC)
+    accounts = domain_accounts(cfg)
     stats = ProcessStats()
     by_path = {b.path: b for b in lake.raw_batches()}
     todo = [by_path[p] for p in batch_paths if p in by_path]
@@ -67,7 +74,7 @@ def process_batches(config_path: str, batch_paths: list[str]) -> dict:
         stats.batches += len(chunk)
         stats.rows += len(rows)
         if rows:
-            table, texts = enriched_table(rows, cfg, key, now)
+            table, texts = enriched_table(rows, cfg, key, now, accounts)
             with progress(
                 "embedding",
                 len(

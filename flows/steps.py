@@ -139,9 +139,18 @@ def canonical_rows(
 
 
 def enriched_table(
-    rows: list[dict[str, Any]], cfg: ChorusConfig, key: bytes, now: datetime
+    rows: list[dict[str, Any]],
+    cfg: ChorusConfig,
+    key: bytes,
+    now: datetime,
+    domain_accounts: dict[str, str] | None = None,
 ) -> tuple[pa.Table, list[str]]:
-    """Redacted, pseudonymised, classified rows as a feedback table (embedding still empty), and texts to embed."""
+    """Redacted, pseudonymised, classified rows as a feedback table (embedding still empty), and texts to embed.
+
+    A row without an account gets the one its author's e-mail domain names in the customers
+    table (`domains` column), so beta testers and survey respondents count for their company.
+    """
+    domain_accounts = domain_accounts or {}
     internal_domains = {d.lower() for d in cfg.internal_domains}
     out, embed_texts = [], []
     for row in rows:
@@ -156,7 +165,12 @@ def enriched_table(
             {
                 **{k: row.get(k) for k in FEEDBACK_SCHEMA.names if k in row},
                 "feedback_id": ids.feedback_id(row["source"], row["source_id"]),
-                "account_id": ids.pseudonym(row.get("account_id"), key, "acct"),
+                "account_id": ids.pseudonym(
+                    row.get("account_id")
+                    or (None if internal else domain_accounts.get(domain or "")),
+                    key,
+                    "acct",
+                ),
                 "customer_id": ids.pseudonym(row.get("customer_id"), key, "cust"),
                 "title": title.text if title else None,
                 "text": text,
@@ -231,3 +245,12 @@ def with_embeddings(
         models,
     )
     return table, len(fresh)
+
+
+def domain_accounts(cfg: ChorusConfig) -> dict[str, str]:
+    """e-mail domain -> account id from the configured customers table (empty without one)."""
+    if cfg.customers is None:
+        return {}
+    from transforms.segments import accounts_by_domain, read_customers
+
+    return accounts_by_domain(read_customers(cfg.resolve(cfg.customers.path), cfg.customers.format))

@@ -142,7 +142,7 @@ def test_every_source_is_served_with_its_records(demo, items, texts) -> None:
 def test_customers_and_scd_rows(demo) -> None:
     header, rows = _read_csv(demo.customers_path)
     assert header == ["account_id", "account_name", "plan", "arr", "region", "lifecycle",
-                      "persona", "target_market", "valid_from"]  # fmt: skip
+                      "persona", "target_market", "valid_from", "domains"]  # fmt: skip
     accounts = defaultdict(list)
     for row in rows:
         accounts[row["account_id"]].append(row)

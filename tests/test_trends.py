@@ -193,3 +193,23 @@ def test_fatigue_counts_survey_answers_per_account_within_the_window() -> None:
     assert [(f["customer_id"], f["responses"], f["account"]) for f in listed] == [
         ("acct_a", 6, "Acme")
     ]
+
+
+def test_accounts_by_domain_names_only_unambiguous_domains() -> None:
+    from transforms.segments import accounts_by_domain
+
+    cust = customers_frame(
+        pd.DataFrame(
+            {
+                "account_id": ["a", "a", "b", "c"],
+                "domains": [
+                    "acme.example",
+                    "acme.example",
+                    "beta.example; shared.example",
+                    "shared.example",
+                ],
+            }
+        )
+    )
+    assert accounts_by_domain(cust) == {"acme.example": "a", "beta.example": "b"}
+    assert accounts_by_domain(customers_frame(pd.DataFrame({"account_id": ["x"]}))) == {}

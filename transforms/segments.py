@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+OPTIONAL_COLUMNS = ("domains",)  # e-mail domains of the account's people, ";"-separated
 CUSTOMER_COLUMNS = (
     "account_id",
     "account_name",
@@ -35,7 +36,9 @@ def customers_frame(raw: pd.DataFrame, origin: str = "customers") -> pd.DataFram
     for col in CUSTOMER_COLUMNS:
         if col not in df.columns:
             df[col] = None
-    df = df[list(CUSTOMER_COLUMNS)]
+    if "domains" not in df.columns:
+        df["domains"] = None
+    df = df[[*CUSTOMER_COLUMNS, "domains"]]
     df["account_id"] = df["account_id"].astype("string")
     if df["account_id"].isna().any():
         row = int(np.flatnonzero(df["account_id"].isna().to_numpy())[0]) + 2
@@ -139,3 +142,15 @@ def segment_masks(attrs: pd.DataFrame, segments: Sequence[Any]) -> dict[str, np.
             mask &= _matches(attrs[key], expected)
         masks[seg.name] = mask
     return masks
+
+
+def accounts_by_domain(customers: pd.DataFrame) -> dict[str, str]:
+    """e-mail domain -> account_id, for domains that name exactly one account."""
+    seen: dict[str, set[str]] = {}
+    for account, domains in zip(customers["account_id"], customers["domains"], strict=True):
+        if domains is None or pd.isna(domains):
+            continue
+        for d in str(domains).replace(",", ";").split(";"):
+            if d.strip():
+                seen.setdefault(d.strip().lower(), set()).add(str(account))
+    return {d: next(iter(a)) for d, a in seen.items() if len(a) == 1}

@@ -31,7 +31,7 @@ from flows.demo.vendor_data import vendor_data
 
 N_ACCOUNTS = 400
 CUSTOMER_COLUMNS = ["account_id", "account_name", "plan", "arr", "region", "lifecycle", "persona",
-                    "target_market", "valid_from"]  # fmt: skip
+                    "target_market", "valid_from", "domains"]  # fmt: skip
 
 
 @dataclass(frozen=True)

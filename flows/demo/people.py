@@ -186,6 +186,7 @@ def customer_rows(accounts: list[Account]) -> list[dict[str, str]]:
                     "persona": s.persona,
                     "target_market": "true" if s.target_market else "false",
                     "valid_from": s.valid_from.isoformat(),
+                    "domains": account.domain,
                 }
             )
     return rows
