@@ -225,16 +225,9 @@ def with_embeddings(
     full = np.zeros((table.num_rows, EMBEDDING_DIM), dtype=np.float32)
     if sel:
         full[sel] = vectors
-    mask = np.array([not ok for ok in has_text])
-    emb = pa.FixedSizeListArray.from_arrays(pa.array(full.ravel()), EMBEDDING_DIM)
-    emb = (
-        pa.array(
-            [v if ok else None for v, ok in zip(emb.to_pylist(), has_text, strict=True)],
-            type=emb.type,
-        )
-        if mask.any()
-        else emb
-    )
+    missing = pa.array([not ok for ok in has_text], pa.bool_())
+    # rows without text get a null embedding, built without a round trip through Python lists
+    emb = pa.FixedSizeListArray.from_arrays(pa.array(full.ravel()), EMBEDDING_DIM, mask=missing)
     models = pa.array([embedder.model if ok else None for ok in has_text], pa.string())
     table = table.set_column(
         table.schema.get_field_index("embedding"), FEEDBACK_SCHEMA.field("embedding"), emb
