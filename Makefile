@@ -9,7 +9,7 @@ export TRANSFORMERS_OFFLINE := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test lint eval clean
+.PHONY: install demo test lint eval bench clean
 
 install: $(STAMP)
 
@@ -36,6 +36,10 @@ $(EVAL_STAMP): $(STAMP) requirements-eval.lock
 
 eval: $(EVAL_STAMP)
 	$(PY) -m flows.evaluate
+
+# Speed and scale against the obvious alternatives; ends with one `bench:` line of figures.
+bench: $(EVAL_STAMP)
+	$(PY) -m flows.bench
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check flows connectors transforms schemas tests
