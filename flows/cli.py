@@ -126,6 +126,33 @@ def demo(
 
 
 @app.command()
+def deploy(
+    config: str = ConfigOpt,
+    prefect_file: str = typer.Option("prefect.yaml", help="The deployments file to expand"),
+    pool: str = typer.Option("", help="Work pool name (default: prefect.yaml's)"),
+    debounce: int = typer.Option(
+        -1, help="Seconds every trigger waits and gathers events (default: prefect.yaml's)"
+    ),
+) -> None:
+    """Create the Prefect deployments: ingest per source, process on "batch landed", report."""
+    path = _checked_config(config)
+    _quiet_env()
+    from flows.deploy import DeployError
+    from flows.deploy import deploy as do_deploy
+
+    try:
+        do_deploy(
+            path,
+            prefect_file,
+            pool or None,
+            echo=typer.echo,
+            debounce=debounce if debounce >= 0 else None,
+        )
+    except DeployError as exc:
+        _fail(str(exc))
+
+
+@app.command()
 def connectors() -> None:
     """List every connector type with its source kind and the vendor documentation it follows."""
     from connectors.registry import CONNECTORS, connector_class

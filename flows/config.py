@@ -129,6 +129,23 @@ class EmbeddingConfig(_Strict):
     batch_size: Annotated[int, Field(ge=1, le=4096)] = 64
 
 
+class WebhooksConfig(_Strict):
+    """`chorus serve`: limits of the webhook receiver (each source's secret is its webhook_secret)."""
+
+    max_body_bytes: Annotated[int, Field(ge=1)] = 1 << 20  # larger deliveries get 413
+    tolerance_s: Annotated[float, Field(gt=0)] = 300.0  # signed timestamps (Zendesk, Slack)
+    replay_window_s: Annotated[float, Field(gt=0)] = 3 * 86400.0  # accepted ids kept this long
+
+    @model_validator(mode="after")
+    def _window_covers_tolerance(self) -> WebhooksConfig:
+        if self.replay_window_s < self.tolerance_s:
+            raise ValueError(
+                "replay_window_s must be at least tolerance_s, or a replay within the "
+                "timestamp tolerance would no longer be recognised"
+            )
+        return self
+
+
 class ChorusConfig(_Strict):
     lake: str = "lake"
     reports: str = "reports"
@@ -142,6 +159,7 @@ class ChorusConfig(_Strict):
     themes: ThemesConfig = ThemesConfig()
     report: ReportConfig = ReportConfig()
     embedding: EmbeddingConfig = EmbeddingConfig()
+    webhooks: WebhooksConfig = WebhooksConfig()
     base_dir: str = "."  # folder of the config file; relative paths resolve against it
 
     @field_validator("sources")

@@ -21,7 +21,7 @@ from transforms.embed import Embedder
 CHUNK_ROWS = 20_000
 
 
-@task
+@task(retries=2, retry_delay_seconds=[1, 5])  # I/O only: listing the lake
 def pending_batches(config_path: str, sources: list[str] | None = None) -> list[str]:
     """Raw batches of the configured sources that have not been processed yet."""
     cfg, lake = context(config_path)

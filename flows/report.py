@@ -10,6 +10,7 @@ import pandas as pd
 from prefect import flow, task
 
 from flows.analysis import compute_trends, items_frame, newest_flags, update_themes
+from flows.artifacts import publish_report_artifacts
 from flows.runtime import context, emit, logger, pseudonym_key
 from schemas.tables import THEMES_SCHEMA
 
@@ -49,7 +50,8 @@ def report_step(config_path: str, counts: dict[str, Any] | None = None) -> dict[
     out_dir = cfg.reports_dir
     os.makedirs(out_dir, exist_ok=True)
     paths = {}
-    for ext, text in (("md", markdown_report(model)), ("html", html_report(model))):
+    markdown = markdown_report(model)
+    for ext, text in (("md", markdown), ("html", html_report(model))):
         for name in (f"report-{model.as_of}.{ext}", f"latest.{ext}"):
             path = os.path.join(out_dir, name)
             tmp = os.path.join(out_dir, f".{name}.tmp")
@@ -57,6 +59,7 @@ def report_step(config_path: str, counts: dict[str, Any] | None = None) -> dict[
                 fh.write(text)
             os.replace(tmp, path)
         paths[ext] = os.path.join(out_dir, f"latest.{ext}")
+    publish_report_artifacts(model, markdown, paths)
     flags = newest_flags(trends)
     for row in flags[flags["flag"] == "emerging"].itertuples():
         emit(
