@@ -88,6 +88,28 @@ def _run_step(path: str, step: str) -> dict:
 
 
 @app.command()
+def forget(
+    config: str = ConfigOpt,
+    customer: str = typer.Option(
+        ..., "--customer", help="The customer's e-mail or vendor user id, or their cust_ pseudonym"
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Count what would go; change nothing"),
+) -> None:
+    """Remove one customer's items from raw, feedback, assignments, quarantine, theme quotes
+    and the embedding cache; print what went (logged under _state/forget/, pseudonym only)."""
+    path = _checked_config(config)
+    _quiet_env()
+    from flows.config import ConfigError
+    from flows.forget import forget_customer, format_report
+
+    try:
+        result = forget_customer(path, customer, dry_run=dry_run)
+    except (ConfigError, ValueError) as exc:
+        _fail(str(exc))
+    typer.echo(format_report(result))
+
+
+@app.command()
 def demo(
     directory: str = typer.Option(
         ".demo", "--dir", help="Where the demo data, lake and reports go"
@@ -186,6 +208,38 @@ def sandbox(
     plan = FaultPlan(rate=faults, seed=seed, retry_after=1.0) if faults else None
     cap = page_size_cap or None
     serve_forever(host, port, plan, seed=seed, page_size_cap=cap, echo=typer.echo)
+
+
+@app.command()
+def serve(
+    config: str = ConfigOpt,
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
+    port: int = typer.Option(8700, help="Port to listen on"),
+) -> None:
+    """Receive signed vendor webhooks (POST /webhooks/<source>) and land them in the raw zone."""
+    path = _checked_config(config)
+    _quiet_env()
+    import logging
+
+    import uvicorn
+
+    from flows.webhooks import create_app
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    web = create_app(path)
+    names = sorted(web.state.receiver.connectors)
+    if not names:
+        typer.secho(
+            "no source takes webhooks: give a zendesk, intercom, typeform, github or slack "
+            "source a webhook_secret",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
+    for name in names:
+        typer.echo(f"webhook: POST http://{host}:{port}/webhooks/{name}")
+    uvicorn.run(web, host=host, port=port, log_level="info")
 
 
 def main() -> None:  # pragma: no cover

@@ -63,9 +63,17 @@ def emit(name: str, resource_id: str, payload: dict[str, Any], **labels: str) ->
 
 
 def _events_reachable() -> bool:
-    """Inside a flow or task run, or with a configured Prefect API; plain function calls emit nothing."""
+    """Inside a flow or task run, or with a configured Prefect API (env var or the active Prefect
+    profile); plain function calls elsewhere emit nothing."""
     if os.environ.get("PREFECT_API_URL"):
         return True
+    try:
+        from prefect.settings import get_current_settings
+
+        if get_current_settings().api.url:
+            return True
+    except Exception:  # pragma: no cover - prefect is always installed
+        pass
     try:
         from prefect.context import FlowRunContext, TaskRunContext
 
