@@ -19,10 +19,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import fsspec
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from flows.commit import roll_forward
+from flows.faults import LakeWriteError, crash_point
 from schemas.catalog import CATALOG
 from schemas.feedback import FEEDBACK_SCHEMA
 
@@ -45,6 +48,7 @@ class UpsertStats:
     unchanged: int
     stale: int  # older versions than what the lake already holds
     partitions_written: int
+    superseded: int = 0  # older versions of an item in the same upsert, dropped before merging
 
 
 class Lake:
@@ -66,21 +70,30 @@ class Lake:
 
     def _write_bytes(self, path: str, data: bytes) -> None:
         parent = path.rsplit("/", 1)[0]
-        self.fs.makedirs(parent, exist_ok=True)
         if not self.local:
+            self.fs.makedirs(parent, exist_ok=True)
             self.fs.pipe_file(path, data)  # a single PUT: atomic on object stores
             return
         tmp = f"{parent}/.tmp-{uuid.uuid4().hex}"
-        try:
+        try:  # crash points: see flows/faults.py
+            crash_point("lake.write.mkdir", parent)
+            self.fs.makedirs(parent, exist_ok=True)
+            crash_point("lake.write.open", tmp)
             with open(tmp, "wb") as fh:
+                crash_point("lake.write.data", tmp)
                 fh.write(data)
+                crash_point("lake.write.flush", tmp)
                 fh.flush()
                 os.fsync(fh.fileno())
+            crash_point("lake.write.written", tmp)
             os.replace(tmp, path)
-        except BaseException:
+        except BaseException as exc:
             if os.path.exists(tmp):
                 os.unlink(tmp)
+            if isinstance(exc, OSError) and not isinstance(exc, LakeWriteError):
+                raise LakeWriteError(path, exc) from exc
             raise
+        crash_point("lake.write.replaced", path)
 
     def _write_parquet(self, path: str, table: pa.Table) -> None:
         buf = io.BytesIO()
@@ -99,9 +112,17 @@ class Lake:
             return
         from filelock import FileLock
 
-        os.makedirs(self.path("_locks"), exist_ok=True)
-        with FileLock(self.path("_locks", f"{name}.lock")):
+        lock_path = self.path("_locks", f"{name}.lock")
+        try:
+            os.makedirs(self.path("_locks"), exist_ok=True)
+            lock = FileLock(lock_path)
+            lock.acquire()
+        except OSError as exc:
+            raise LakeWriteError(lock_path, exc) from exc
+        try:
             yield
+        finally:
+            lock.release()
 
     # ---- state ------------------------------------------------------------------------
     def read_state(self, name: str) -> dict[str, Any]:
@@ -129,7 +150,7 @@ class Lake:
             "meta": meta,
             "items": items,
         }
-        self._write_bytes(path, gzip.compress(json.dumps(doc, default=str).encode(), mtime=0))
+        self._write_bytes(path, encode_raw(doc))
         return RawBatch(source, batch_id, path)
 
     def raw_batches(self, source: str | None = None) -> list[RawBatch]:
@@ -154,7 +175,7 @@ class Lake:
 
     def read_raw(self, batch: RawBatch) -> dict[str, Any]:
         with self.fs.open(batch.path, "rb") as fh:
-            return json.loads(gzip.decompress(fh.read()))
+            return decode_raw(fh.read())
 
     # ---- feedback: upsert by feedback_id ----------------------------------------------
     def _feedback_partitions(self) -> list[tuple[str, str, str]]:
@@ -193,8 +214,10 @@ class Lake:
     def upsert_feedback(self, rows: pa.Table) -> UpsertStats:
         """Insert new items, replace changed ones (newer updated_at wins), leave the rest byte-identical."""
         rows = rows.select(FEEDBACK_SCHEMA.names).cast(FEEDBACK_SCHEMA)
+        delivered = rows.num_rows
         rows = _latest_per_id(rows)
         with self.lock("feedback"):
+            crash_point("lake.upsert.locked")
             index = self.feedback_index()
             home = dict(
                 zip(
@@ -240,7 +263,8 @@ class Lake:
                 if stats[0] or stats[1]:
                     self._write_parquet(path, merged)
                     written += 1
-        return UpsertStats(inserted, updated, unchanged, stale, written)
+                    crash_point("lake.upsert.partition", path)
+        return UpsertStats(inserted, updated, unchanged, stale, written, delivered - rows.num_rows)
 
     def read_feedback(self, columns: list[str] | None = None) -> pa.Table:
         """All current feedback rows (partition columns restored as plain strings)."""
@@ -272,9 +296,11 @@ class Lake:
             table = table.select(schema.names).cast(schema)
         path = self.path(CATALOG[name].path, PART)
         self._write_parquet(path, table)
+        crash_point("lake.table.replaced", path)
         return path
 
     def read_table(self, name: str) -> pa.Table | None:
+        roll_forward(self)  # a commit of several tables cut short by a crash (flows/commit.py)
         path = self.path(CATALOG[name].path, PART)
         if not self.fs.exists(path):
             return None
@@ -288,6 +314,7 @@ class Lake:
             path,
             table.select(CATALOG["quarantine"].schema.names).cast(CATALOG["quarantine"].schema),
         )
+        crash_point("lake.quarantine.written", path)
         return path
 
     def read_quarantine(self) -> pa.Table:
@@ -331,7 +358,31 @@ class Lake:
         key = uuid.uuid5(uuid.NAMESPACE_OID, ",".join(sorted(table["text_hash"].to_pylist()))).hex
         path = f"{self._cache_dir(model)}/part-{key}.parquet"
         self._write_parquet(path, table.cast(CATALOG["embedding_cache"].schema))
+        crash_point("lake.cache.written", path)
         return path
+
+    # ---- forgetting a customer (flows/forget.py): files rewritten whole, atomically ------
+    def rewrite_raw(self, batch: RawBatch, doc: dict[str, Any]) -> None:
+        """Replace a landed batch in place, e.g. without a forgotten customer's items."""
+        self._write_bytes(batch.path, encode_raw(doc))
+
+    def dataset_files(self, name: str) -> list[str]:
+        """Every visible Parquet file of a dataset (partitions, quarantine and cache parts)."""
+        base = self.dataset_path(name)
+        found = self.fs.find(base) if self.fs.exists(base) else []
+        return sorted(
+            p for p in found if p.endswith(".parquet") and p.rsplit("/", 1)[-1][0] not in "._"
+        )
+
+    def read_file(self, path: str) -> pa.Table:
+        return self._read_parquet(path)
+
+    def rewrite_file(self, path: str, table: pa.Table) -> None:
+        """Replace one Parquet file of a dataset whole; remove it when `table` is empty."""
+        if table.num_rows:
+            self._write_parquet(path, table)
+        elif self.fs.exists(path):
+            self.fs.rm_file(path)
 
 
 def _latest_per_id(rows: pa.Table) -> pa.Table:
@@ -390,3 +441,22 @@ def _merge_partition(
     )
     merged = pa.concat_tables([kept, incoming_stored.take(keep_new)]).sort_by("feedback_id")
     return merged, (inserted, updated, unchanged, stale)
+
+
+def encode_raw(doc: dict[str, Any]) -> bytes:
+    """A raw batch as gzipped JSON: orjson and gzip level 3 (several times faster than the json
+    module at level 9, for a file about a tenth larger); json for what orjson refuses (lone
+    surrogates from a vendor's broken UTF-16)."""
+    try:
+        data = orjson.dumps(doc, default=str, option=orjson.OPT_NON_STR_KEYS)
+    except (TypeError, orjson.JSONEncodeError):
+        data = json.dumps(doc, default=str).encode()
+    return gzip.compress(data, compresslevel=3, mtime=0)
+
+
+def decode_raw(data: bytes) -> dict[str, Any]:
+    text = gzip.decompress(data)
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
+import orjson
 import requests
 
 from connectors.http.auth import AuthStrategy
@@ -192,6 +193,7 @@ class HttpClient:
             except _RETRYABLE_EXC as exc:
                 reason = f"{type(exc).__name__}: {exc}"
             else:
+                _parse_once(response)
                 self._log(
                     logging.DEBUG,
                     "source %r: %s %s -> %d",
@@ -376,3 +378,22 @@ def _origin(parts: SplitResult) -> tuple[str, str, int | None]:
     """Scheme, host and port with the scheme's default port filled in."""
     default = {"http": 80, "https": 443}.get(parts.scheme)
     return parts.scheme, (parts.hostname or "").lower(), parts.port or default
+
+
+def _parse_once(response: requests.Response) -> None:
+    """`response.json()` parses the body once (orjson) and hands the same object to every caller:
+    the truncation check, the records selector and the paginator each used to parse it again."""
+    plain = response.json
+    parsed: list[Any] = []
+
+    def json(**kwargs: Any) -> Any:
+        if kwargs:
+            return plain(**kwargs)
+        if not parsed:
+            try:
+                parsed.append(orjson.loads(response.content))
+            except orjson.JSONDecodeError:
+                parsed.append(plain())  # raises requests' own error, or handles what orjson cannot
+        return parsed[0]
+
+    response.json = json  # type: ignore[method-assign]
