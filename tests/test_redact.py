@@ -10,10 +10,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.pii_eval import CORPUS, corpus_rows, mistakes, score_table, scores
+from tests.pii_eval import (
+    CORPUS,
+    HELDOUT,
+    HELDOUT_2,
+    HELDOUT_3,
+    corpus_rows,
+    mistakes,
+    pii_report,
+    score_table,
+    scores,
+)
 from transforms.redact import Redaction, redacted, redacted_texts
 
-# Raised to what the corpus reaches, with a little slack for the held-out style examples.
+# The tuning corpus reaches 1.0 but for one address false positive; the floors leave slack.
 THRESHOLDS = {
     "email": 0.95,
     "phone": 0.95,
@@ -37,6 +47,34 @@ def test_corpus_scores_meet_thresholds():
         assert support >= 20, kind
         assert recall >= floor, f"{kind} recall {recall:.3f} < {floor}"
         assert precision >= floor, f"{kind} precision {precision:.3f} < {floor}"
+
+
+# (recall, precision) floors on the three held-out sets pooled (398 texts). First measured
+# before any fix they prompted: held-out 2 names 0.944/0.895, held-out 3 names 0.923/1.0,
+# everything else 1.0 but phone precision 0.974 on held-out 1 ("number of events was
+# 12345678" is still redacted). Floors sit a little under today's pooled figures.
+HELDOUT_FLOORS = {
+    "email": (0.95, 0.95),
+    "phone": (0.95, 0.95),
+    "card": (0.95, 0.95),
+    "iban": (0.95, 0.95),
+    "ip": (0.95, 0.95),
+    "url_token": (0.9, 0.9),
+    "address": (0.9, 0.9),
+    "name": (0.9, 0.9),
+}
+
+
+def test_heldout_scores_meet_floors():
+    pooled = [HELDOUT, HELDOUT_2, HELDOUT_3]
+    assert len(corpus_rows(pooled)) >= 350
+    result = scores(pooled)
+    print("\n" + pii_report())
+    for kind, (recall_floor, precision_floor) in HELDOUT_FLOORS.items():
+        recall, precision, support = result[kind]
+        assert support >= 25, kind
+        assert recall >= recall_floor, f"{kind} recall {recall:.3f} < {recall_floor}"
+        assert precision >= precision_floor, f"{kind} precision {precision:.3f}"
 
 
 @pytest.mark.parametrize(
@@ -82,6 +120,17 @@ def test_redacts_each_kind(text, expected, kinds):
         "+1 415 555 0132",
         "+5511987654321",
         "0171 1234567",
+        "+1 (415) 555-0132",
+        "+49 30 901820",
+        "06 12 34 56 78",
+        "(02) 9374 4000",
+        "555-0132 ext. 4",
+        "+44 (0) 20 7946 0958",
+        "+61 412 345 678",
+        "090-1234-5678",
+        "1-800-555-0199",
+        "+7 495 123-45-67",
+        "415-555-0132 x123",
     ],
 )
 def test_international_phone_formats(phone):
@@ -112,6 +161,63 @@ def test_international_phone_formats(phone):
     ],
 )
 def test_hard_negatives_stay(text):
+    assert redacted(text) == Redaction(text=text, kinds=())
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Card 4111-1111-1111-1111 again", "card"),
+        ("Amex 3782 822463 10005 and", "card"),
+        ("Amex 378282246310005 and", "card"),
+        ("I paid with 5555 5555 5555 4444", "card"),
+        ("Discover 6011 1111 1111 1117 declined", "card"),
+        ("iban gb82 west 1234 5698 7654 32 thanks", "iban"),
+        ("FR76 3000 6000 0112 3456 7890 189", "iban"),
+        ("to NL91ABNA0417164300.", "iban"),
+        ('Invite "john doe"@example.com failed', "email"),
+        ("a.b+tag@mail.sub.example.co.uk wrote", "email"),
+        ("write to jane dot doe at example dot com", "email"),
+        ("from fe80::1ff:fe23:4567:890a%eth0", "ip"),
+        ("mapped ::ffff:192.0.2.1 seen", "ip"),
+        ("host 2001:db8::1 down", "ip"),
+        ("Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.c2lnbmF0dXJlX3ZhbHVl rejected", "url_token"),
+        ("key sk_live_4eC39HqLyjWDarjtT1zdp7dc leaked", "url_token"),
+        ("see https://example.com/invite/8f3k2j4h5g6f7d8s9a0q1w2e now", "url_token"),
+        ("Postcode SW1A 1AA is refused", "address"),
+        ("Office: 8 Rue de Rivoli, 75004 Paris", "address"),
+        ("Ottawa, ON K1A 0B1", "address"),
+        ("hi jane, the export is broken", "name"),
+        ("From: Jane Roe <jane.roe@example.com>", "name"),
+        ("Done.\n-- \nRahul Verma\nAnalyst", "name"),
+        ("Saludos cordiales,\nMaría de la Cruz", "name"),
+        ("Hi Ngozi and Kwame, quick question", "name"),
+    ],
+)
+def test_real_world_formats(text, kind):
+    assert kind in redacted(text).kinds
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Windows build v10.0.19045 and error 0x80070005",
+        "Thanks Chorus, the trend view is great",  # our product, not a person (documented)
+        "Thanks Zendesk for nothing",
+        "Hello, Can someone help me with the export?",
+        "Dear Valued Customer, your plan renews",
+        "M2 2TB SSD and PS4 4GB",
+        "The page https://status.example.com/errors?code=404 is broken",
+        "Zoom meeting ID: 852 1234 5678, passcode 123456",
+        "Order number 415 555 0132 never shipped",
+        "Best,\nAcme Customer Success",
+        "Grazie mille!",
+        "hi all, thanks again, cheers mate",
+        "Postal code field rejects 12345",
+        "It took 12.5 % longer, 99.95% uptime, 3.4.5 release",
+    ],
+)
+def test_more_hard_negatives_stay(text):
     assert redacted(text) == Redaction(text=text, kinds=())
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bisect import bisect_left
 
-from transforms.pii.names import address_spans, name_spans
+from transforms.pii.addresses import address_spans
+from transforms.pii.names import name_spans
 from transforms.pii.numbers import card_spans, iban_spans, ip_spans, phone_spans
 from transforms.pii.spans import PiiSpan
 from transforms.pii.web import email_spans, url_token_spans

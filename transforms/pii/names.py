@@ -1,106 +1,43 @@
-"""Street addresses and person names.
+"""Person names.
 
-Names are only looked for where feedback reliably carries them: after a greeting ("Hi Anna,"),
-in a sign-off ("Thanks, Maria", "Best regards,\\nJohn Smith", "— Priya" at the end) and after
-"my name is". A stop list keeps "Hi team", "Hello there", "Thanks again".
+Names are only looked for where feedback reliably carries them: after a greeting ("Hi Anna,",
+"Hallo Frau Schneider", "Bonjour Élodie"), in a sign-off ("Thanks, Maria", "Best regards,\nJohn
+Smith", "Mit freundlichen Grüßen\nDr. Klaus Weber", "— Priya" at the end, a "-- " signature
+line), after "thanks"/"merci"/"danke", after "my name is", and as the display name before an
+address in brackets ("Jane Roe <jane@example.com>"). Names elsewhere in a sentence are not
+found: that needs a named-entity model, and the spots above are where feedback carries them.
+
+Decisions: a capitalised word in those spots is a name unless a stop list says otherwise:
+"Hi team", "Hello there", "Hello, Can you…", "Dear Valued Customer", "Best,\nAcme Customer
+Success" stay. Our product and the vendors Chorus reads from are on the stop list ("Thanks
+Chorus", "Thanks Zendesk" stay); other product names after "Thanks" are redacted, the cheaper
+error. A lower-case word is a name only right after "hi"/"thanks" and before "," or "!"
+("hi jane,"); acronyms ("Hi QA") never are.
 """
 
 from __future__ import annotations
 
 import re
 
-from transforms.pii.spans import PiiSpan, has_digit
-
-# ---------------------------------------------------------------------------------------
-# Addresses
+from transforms.pii.spans import PiiSpan
 
 _UP = r"A-ZÀ-ÖØ-Þ"
-_CAP = rf"[{_UP}][\w'’-]*"
-_EN_TYPE = (
-    r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl|"
-    r"Square|Sq|Terrace|Ter|Way|Parkway|Pkwy|Highway|Hwy|Circle|Cir|Close|Crescent|Cres|"
-    r"Row|Alley|Trail|Trl|Grove|Gardens|Mews|Hill|Walk|Broadway)"
-)
-_UNIT = r"(?:,?\s(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Fl|Room|#)\.?\s?#?[\w-]{1,6})"
-_US_STATE = (
-    r"(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|"
-    r"NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR)"
-)
-_UK_POSTCODE = r"(?:[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2})"
-_CITY = r"(?:[A-Z][a-zA-Z'.-]+(?:\s[A-Z][a-zA-Z'.-]+){0,2})"
-_CITY_LINE = (
-    rf"(?:,\s?{_CITY},?\s(?:{_US_STATE}\s\d{{5}}(?:-\d{{4}})?|{_UK_POSTCODE})"
-    rf"|,\s?{_UK_POSTCODE}|,\s?{_US_STATE}\s\d{{5}}(?:-\d{{4}})?)"
-)
-_EN_ADDRESS = (
-    rf"\b\d{{1,5}}[A-Za-z]?(?:-\d{{1,5}})?,?\s(?:[NSEW]\.?\s|(?:North|South|East|West)\s)?"
-    rf"(?:(?:{_CAP}|\d{{1,3}}(?:st|nd|rd|th))\s){{1,3}}{_EN_TYPE}\b\.?"
-    rf"(?:\s(?:NW|NE|SW|SE|N|S|E|W)\b)?{_UNIT}?{_CITY_LINE}?"
-)
-# German, Dutch, Austrian, Swiss: "Hauptstraße 5", "Berliner Str. 12a", "Keizersgracht 123"
-_DE_SUFFIX = (
-    r"(?:straße|strasse|str\.|weg|allee|platz|gasse|damm|ufer|chaussee|steig|pfad|"
-    r"straat|laan|gracht|plein|kade|singel|dijk|steeg)"
-)
-_DE_TYPE = r"(?:Straße|Strasse|Str\.|Weg|Allee|Platz|Gasse|Damm|Ufer|Chaussee)"
-_DE_ADDRESS = (
-    rf"(?:\b[{_UP}][\w-]*{_DE_SUFFIX}|\b(?:[{_UP}][\w-]*\s){{1,2}}{_DE_TYPE})"
-    rf"\s\d{{1,4}}(?:\s?[a-zA-Z]\b)?(?:-\d{{1,4}})?(?:(?:,\s?|\s?\n\s?|\s)\d{{4,5}}\s[{_UP}][\w-]+)?"
-)
-# French, Spanish, Italian, Portuguese: "12 rue de la Paix", "Calle Mayor 5", "Via Roma 10"
-_PARTICLES = r"(?:de|du|des|la|le|les|l'|d'|del|las|los|di|della|dei|do|da|dos|das|y|e)"
-_ROMANCE_NAME = rf"(?:{_PARTICLES}\s?)*{_CAP}(?:\s(?:{_PARTICLES}\s?)*{_CAP}){{0,3}}"
-_FR_ADDRESS = (
-    rf"\b\d{{1,4}}(?:\s?(?:bis|ter))?,?\s(?:rue|avenue|av\.|boulevard|bd|place|chemin|allée|"
-    rf"impasse|quai|route|cours|square)\s{_ROMANCE_NAME}(?:,?\s\d{{5}}\s{_CAP})?"
-)
-_ES_ADDRESS = (
-    rf"\b(?:Calle|C/|Avenida|Avda\.|Av\.|Plaza|Paseo|Carrera|Camino|Ronda|Rua|Travessa|"
-    rf"Via|Viale|Piazza|Corso|Largo|Vicolo)\s?{_ROMANCE_NAME},?\s(?:n[º°o.]\s?)?\d{{1,4}}\b"
-    rf"(?:,?\s\d{{4,5}}(?:-\d{{3}})?\s{_CAP})?"
-)
-# Any street line followed by a postcode and city: "Unter den Linden 77, 10117 Berlin",
-# "Damrak 1\n1012 LG Amsterdam"
-_POSTAL_ADDRESS = (
-    rf"\b[{_UP}][\w'’-]+(?:\s(?:[{_UP}][\w'’-]+|den|der|dem|des|von|van|"
-    rf"de|la|del|di)){{0,3}}\s\d{{1,4}}[a-zA-Z]?(?:,\s?|\s?\n\s?)(?:\d{{5}}|\d{{4}}\s?[A-Z]{{2}})"
-    rf"\s[{_UP}][\w-]+"
-)
-_ADDRESS = re.compile(f"{_EN_ADDRESS}|{_DE_ADDRESS}|{_FR_ADDRESS}|{_ES_ADDRESS}|{_POSTAL_ADDRESS}")
-_CITY_STATE_ZIP = re.compile(rf"\b{_CITY},\s{_US_STATE}\s\d{{5}}(?:-\d{{4}})?\b")
-_NOT_STREET = frozenset(
-    "google hard usb flash cloud solid external network shared test one my the a an".split()
-)
-
-
-def address_spans(text: str) -> list[PiiSpan]:
-    """Street addresses (house number + street name + street type, in English, German,
-    Dutch, French, Spanish, Italian, Portuguese forms), with unit and city/postcode when
-    they follow; and "City, ST 12345" lines."""
-    if not has_digit(text):
-        return []
-    spans: list[PiiSpan] = []
-    for m in _ADDRESS.finditer(text):
-        words = m.group().lower().split()
-        if words[0][0].isdigit() and len(words) > 1 and words[1] in _NOT_STREET:
-            continue
-        spans.append(PiiSpan(m.start(), m.end(), "address"))
-    for m in _CITY_STATE_ZIP.finditer(text):
-        spans.append(PiiSpan(m.start(), m.end(), "address"))
-    return spans
-
-
-# ---------------------------------------------------------------------------------------
-# Names
-
 _WORD = r"[^\W\d_][\w'’-]*"
-_NAME_WORDS = rf"(?P<name>(?:[{_UP}]\.[ \t]?)?{_WORD}(?:[ \t]+(?:[{_UP}]\.[ \t]?)?{_WORD}){{0,2}})"
+# lower-case particles inside a name: "María de la Cruz", "Daan van der Berg"
+_PARTICLE = r"(?:de|del|della|di|da|do|dos|das|du|la|le|van|von|der|den|ter|ten|bin|ibn|al|el|y)"
+_NAME_WORDS = (
+    rf"(?P<name>(?:[{_UP}]\.[ \t]?)?{_WORD}"
+    rf"(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}(?:[{_UP}]\.[ \t]?)?{_WORD}){{0,2}})"
+)
 _TITLE = (
     r"(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Srta|Dhr|Mevr|Sig|Sig\.ra|"
     r"Signora|Signor|Señor|Señora|Monsieur|Madame|M)\.?[ \t]+)"
 )
+# Greetings and sign-offs start a line or a sentence: they are matched only at those
+# positions (``_STARTS``), which is much faster than scanning every character.
+_STARTS = re.compile(r"\n|[.!?:][ \t]")
 _GREETING = re.compile(
-    r"(?im)(?:^|(?<=[.!?:])[ \t])[ \t]*"
+    r"(?im)[ \t]*"
     r"(?:hi|hello|hey|heya|hiya|dear|greetings|good (?:morning|afternoon|evening)|morning|"
     r"hallo|moin|servus|grüezi|guten (?:morgen|tag|abend)|liebe[rsn]?|sehr geehrte[rsn]?|"
     r"hola|buenos días|buenas tardes|buenas|estimad[oa]s?|querid[oa]|"
@@ -112,7 +49,7 @@ _GREETING = re.compile(
     rf"[ \t]*,?[ \t]+{_TITLE}?{_NAME_WORDS}"
 )
 _SIGN_OFF = re.compile(
-    r"(?im)(?:^|(?<=[.!?])[ \t])[ \t]*"
+    r"(?im)[ \t]*"
     r"(?:(?:best|kind|warm|warmest|many|with)?[ \t]?regards|best wishes|best|all the best|"
     r"thanks(?: a lot| again| in advance| so much)?|thank you(?: very much| so much| in advance)?|"
     r"many thanks|thx|ty|cheers|sincerely|yours(?: truly| sincerely)?|respectfully|br|talk soon|"
@@ -121,8 +58,9 @@ _SIGN_OFF = re.compile(
     r"cordialement|bien cordialement|bien à vous|merci(?: beaucoup)?|salutations|bises|"
     r"saludos(?: cordiales)?|un saludo|atentamente|gracias|un abrazo|"
     r"met vriendelijke groet(?:en)?|vriendelijke groet(?:en)?|groeten|groetjes|bedankt|"
-    r"cordiali saluti|saluti|grazie|distinti saluti|atenciosamente|abraços|obrigad[oa]|"
-    r"pozdrawiam|с уважением|спасибо)"
+    r"cordiali saluti|saluti|grazie(?: mille)?|distinti saluti|atenciosamente|abraços|obrigad[oa]|"
+    r"pozdrawiam|с уважением|спасибо|bonne (?:journée|soirée)|buona giornata|"
+    r"(?:have a )?(?:nice|great|good) (?:day|weekend)|schönen (?:tag|abend)|tschüss|ciao)"
     rf"[ \t]*[,!.:;-]*[ \t]*(?:\n[ \t]*){{0,2}}{_TITLE}?{_NAME_WORDS}[ \t]*[.!]?"
     r"(?:[ \t]*(?:\(|\||,[ \t]|[–—-][ \t])[^\n]{0,60})?[ \t]*$"
 )
@@ -133,6 +71,18 @@ _THANKS_NAME = re.compile(
     r"(?=[ \t]*(?:[,!.:;)]|$|for\b|für\b|pour\b|por\b|per\b|voor\b))"
 )
 _DASH_NAME = re.compile(rf"(?:^|(?<=\s))[—–-]{{1,2}}[ \t]?{_NAME_WORDS}[ \t]*\Z")
+# the e-mail signature delimiter line "-- " and the name on the next line
+_SIGNATURE = re.compile(rf"(?m)^--[ \t]*\n[ \t]*{_NAME_WORDS}[ \t]*$")
+# Substrings (of the lower-cased text) without which a pattern cannot match: a plain
+# substring test is far cheaper than a case-insensitive regex scan.
+_THANKS_HINTS = ("than", "thx", "merci", "dank", "graci", "grazi", "bedankt", "obrigad")
+_INTRODUCTION_HINTS = ("name", "heiße", "heisse", "appelle", "llamo", "nombre", "naam", "heet",
+                       "chiamo", "nome")  # fmt: skip
+# "From: Jane Roe <jane.roe@example.com>": the display name before an address in brackets
+_DISPLAY_NAME = re.compile(
+    rf"(?P<name>[{_UP}][\w'’-]*(?:[ \t]+(?:{_PARTICLE}[ \t]+)?[{_UP}][\w'’.-]*){{0,3}})"
+    r"[ \t]*<[^<>@\s]{1,64}@[^<>@\s]{1,255}>"
+)
 _INTRODUCTION = re.compile(
     r"(?i)\b(?:my name is|my name's|mein name ist|ich heiße|je m'appelle|me llamo|"
     r"mi nombre es|mijn naam is|ik heet|mi chiamo|meu nome é|o meu nome é)"
@@ -154,9 +104,25 @@ _STOP = frozenset(
     may june july august september october november december
     hi hello hey dear thanks thank cheers regards grüße grüsse gruß grüßen groeten saludos
     saluti mr mrs ms miss mx dr prof herr frau mme mlle sr sra srta dhr mevr sig signor
-    signora señor señora""".split()
+    signora señor señora valued dearest esteemed
+    can could would shall should may might must is are was were am be been do does did
+    have has had i'm i've i'd i'll it's we're we've there's here's what when where why how who
+    which if just any anyone anybody quick since after before while when also still not
+    ich wir bitte kann könnten können ist habe haben es gibt je nous pouvez est-ce j'ai il
+    puede podría tengo tenemos hay posso vorrei ho abbiamo c'è kunnen kunt ik heb
+    chorus zendesk intercom slack jira github typeform surveymonkey qualtrics freshdesk
+    testflight apple google microsoft amazon aws zoom notion salesforce hubspot okta""".split()
 )
-_GROUP_AFTER = re.compile(r"[ \t]+(?:team|support|folks|crew|people|guys|all|squad|devs)\b", re.I)
+# "Hi Ngozi and Kwame": a second name joined to the first
+_AND_NAME = re.compile(
+    rf"[ \t]*(?:and|&|und|et|y|e|en|och|og|i)[ \t]+(?P<name>(?:[{_UP}]\.[ \t]?)?{_WORD}"
+    rf"(?:[ \t]+{_WORD})?)"
+)
+_GROUP_AFTER = re.compile(
+    r"[ \t]+(?:team|support|folks|crew|people|guys|all|squad|devs|customer|success|care|"
+    r"service|services|sales|billing|operations|ops|department|desk|helpdesk)\b",
+    re.I,
+)
 
 
 def _name_span(text: str, m: re.Match[str]) -> PiiSpan | None:
@@ -166,6 +132,8 @@ def _name_span(text: str, m: re.Match[str]) -> PiiSpan | None:
     for w in re.finditer(r"\S+", m.group("name")):
         word = w.group()
         bare = word.rstrip(".")
+        if bare in _PARTICLES_SET and end > start:
+            continue  # kept only when a capitalised word follows
         if not word[0].isupper() or bare.lower() in _STOP:
             break
         if len(bare) > 1 and bare.isupper() and not (len(bare) == 2 and bare[1] == "."):
@@ -178,6 +146,29 @@ def _name_span(text: str, m: re.Match[str]) -> PiiSpan | None:
     return PiiSpan(start, end, "name")
 
 
+_PARTICLES_SET = frozenset(_PARTICLE[3:-1].split("|"))
+
+
+# Words that follow "hi"/"thanks" in lower case without being a name ("thanks bro,")
+_LOWER_STOP = frozenset(
+    """bro bros dude dudes man men alot though tho anyway anyways heaps loads tons lots
+    both again guys y'all yall everyone everybody all there folks you mille beaucoup muito
+    sehr vielmals schön igualmente infinitamente tante demais plenty""".split()
+)
+
+
+def _lower_name_span(text: str, m: re.Match[str]) -> PiiSpan | None:
+    """A lower-case name right after "hi"/"thanks" and right before "," or "!": "hi jane,"."""
+    start = m.start("name")
+    word = m.group("name").split(None, 1)[0]
+    end = start + len(word)
+    if not (word.isalpha() and word.islower() and len(word) >= 2):
+        return None
+    if word in _STOP or word in _LOWER_STOP or text[end : end + 1] not in (",", "!"):
+        return None
+    return PiiSpan(start, end, "name")
+
+
 def _in_list(text: str, start: int) -> bool:
     """Whether a "- Word" line closes a bulleted list rather than signing a message."""
     if text[start : start + 1] != "-":
@@ -186,12 +177,42 @@ def _in_list(text: str, start: int) -> bool:
     return previous[:1] in ("-", "*", "•")
 
 
+def _matches(text: str) -> list[tuple[re.Pattern[str], re.Match[str]]]:
+    """Candidate matches of every name pattern, each tried only where it can apply."""
+    out: list[tuple[re.Pattern[str], re.Match[str]]] = []
+    starts = [(0, False)] + [(m.end(), text[m.start()] == ":") for m in _STARTS.finditer(text)]
+    for pos, after_colon in starts:
+        if (g := _GREETING.match(text, pos)) is not None:
+            out.append((_GREETING, g))
+        if not after_colon and (s := _SIGN_OFF.match(text, pos)) is not None:
+            out.append((_SIGN_OFF, s))  # "Note: Thanks ..." is no sign-off
+    low = text.lower()
+    if any(h in low for h in _THANKS_HINTS):
+        out += [(_THANKS_NAME, m) for m in _THANKS_NAME.finditer(text)]
+    tail = _DASH_NAME.search(text, max(0, len(text) - 120))
+    if tail is not None:
+        out.append((_DASH_NAME, tail))
+    if any(h in low for h in _INTRODUCTION_HINTS):
+        out += [(_INTRODUCTION, m) for m in _INTRODUCTION.finditer(text)]
+    if "\n--" in text:
+        out += [(_SIGNATURE, m) for m in _SIGNATURE.finditer(text)]
+    if "@" in text and "<" in text:
+        out += [(_DISPLAY_NAME, m) for m in _DISPLAY_NAME.finditer(text)]
+    return out
+
+
 def name_spans(text: str) -> list[PiiSpan]:
-    """Person names after greetings, in sign-offs, after "thanks" and "my name is"."""
+    """Person names after greetings, in sign-offs, after "thanks" and "my name is", and
+    display names before an e-mail address in angle brackets."""
     spans: list[PiiSpan] = []
-    for pattern in (_GREETING, _SIGN_OFF, _THANKS_NAME, _DASH_NAME, _INTRODUCTION):
-        for m in pattern.finditer(text):
-            span = _name_span(text, m)
-            if span is not None and not (pattern is _DASH_NAME and _in_list(text, m.start())):
-                spans.append(span)
+    for pattern, m in _matches(text):
+        span = _name_span(text, m)
+        if span is None and (pattern is _GREETING or pattern is _THANKS_NAME):
+            span = _lower_name_span(text, m)
+        if span is None or pattern is _DASH_NAME and _in_list(text, m.start()):
+            continue
+        spans.append(span)
+        second = _AND_NAME.match(text, span.end) if pattern is _GREETING else None
+        if second is not None and (other := _name_span(text, second)) is not None:
+            spans.append(other)
     return spans

@@ -18,7 +18,7 @@ _W = r"0-9A-Za-z_\u00c0-\u024f"
 
 # Words that make the number after them an identifier or a version, not personal data.
 _ID_CONTEXT = re.compile(
-    r"(?:order|ticket|invoice|case|ref|reference|tracking|transaction|txn|request|req|"
+    r"\b(?:order|ticket|invoice|case|ref|reference|tracking|transaction|txn|request|req|"
     r"issue|build|version|ver|release|isbn|sku|serial|po|bestellung|bestellnummer|"
     r"rechnung|auftrag|commande|facture|pedido|factura|bestelling|factuur|ordine|id)"
     r"\s*(?:number|no\.?|nr\.?|num\.?|n[º°o]\.?|#|id)?\s*[:#.]?\s*$"
@@ -203,6 +203,9 @@ _IPV6_CANDIDATE = re.compile(r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){
                              r"(?::\d{1,3}(?:\.\d{1,3}){3})?(?:%[\w.]{1,15})?(?![\w:])")  # fmt: skip
 
 
+_LOOPBACK6 = re.compile(r"(?<![\w:.])::1(?![\w:.])")
+
+
 def ip_spans(text: str) -> list[PiiSpan]:
     """IPv4 (each octet 0-255, not part of a longer dotted number or after "v"/"version")
     and IPv6 (full, compressed, IPv4-mapped, with zone id)."""
@@ -223,6 +226,9 @@ def ip_spans(text: str) -> list[PiiSpan]:
             except ValueError:
                 continue
             spans.append(PiiSpan(m.start(), m.end(), "ip"))
+        for m in _LOOPBACK6.finditer(text):  # "::1" only where the text talks about hosts
+            if _NETWORK_NEARBY.search(before(text, m.start(), 40)):
+                spans.append(PiiSpan(m.start(), m.end(), "ip"))
     return spans
 
 
@@ -244,6 +250,10 @@ _DATE_LIKE = re.compile(
     r"\d{4}[-/. ]\d{1,2}[-/. ]\d{1,2}|\d{1,2}[-/. ]\d{1,2}[-/. ]\d{2,4}|\d{4}\s?[-/]\s?\d{2,4}"
 )
 _MAX_PHONE_TOKENS = 7
+_EXTENSION = re.compile(
+    r"[ \t]*,?[ \t]*(?:ext\.?|x|extension|durchwahl|dw\.?|poste|int\.?)[ \t]*\d{1,6}\b", re.I
+)
+_LOCAL_NANP = re.compile(r"[2-9]\d{2}[-. ]\d{4}")
 _NON_DIGIT = re.compile(r"\D")
 _TOKEN = re.compile(r"[^ \t\u00a0]+")
 _GROUP_SPLIT = re.compile(r"[ \t\u00a0().\-/]+")
@@ -266,7 +276,7 @@ def _phone_shape_ok(raw: str, text: str, start: int) -> bool:
     groups = [g for g in _GROUP_SPLIT.split(raw.lstrip("+")) if g]
     sizes = [len(g) for g in groups]
     context = before(text, start, 30)
-    if not intl and _ID_CONTEXT.search(context[-28:]):
+    if not raw.startswith("+") and _ID_CONTEXT.search(context[-28:]):
         return False
     if intl:
         if len(groups) == 1:
@@ -279,6 +289,8 @@ def _phone_shape_ok(raw: str, text: str, start: int) -> bool:
     if digits[0] == "0" and digits[1:2] != "0":  # national number with trunk prefix
         if len(groups) == 1:
             return n in (10, 11)
+        if len(groups) == 2 and n < 9:  # "01304-001" is a Brazilian postcode
+            return False
         return 8 <= n <= 12 and 2 <= sizes[0] <= 5 and min(sizes) >= 2 and len(groups) <= 6
     if "." in seps and sizes != [3, 3, 4]:
         return False
@@ -332,6 +344,15 @@ def phone_spans(text: str) -> list[PiiSpan]:
     spans: list[PiiSpan] = []
     for m in _PHONE_CANDIDATE.finditer(text):
         raw = m.group()
-        if sum(ch.isdigit() for ch in raw) >= 7:
-            spans += _phone_in(raw, text, m.start())
+        if sum(ch.isdigit() for ch in raw) < 7:
+            continue
+        if raw[0] != "+" and _after_id_word(text, m.start()):
+            continue  # "order number 415 555 0132": no phone hides inside an id
+        ext = _EXTENSION.match(text, m.end())
+        found = _phone_in(raw, text, m.start())
+        if not found and ext and _LOCAL_NANP.fullmatch(raw):
+            found = [PiiSpan(m.start(), m.end(), "phone")]  # "555-0132 ext. 4"
+        if ext and found and found[-1].end == m.end():
+            found[-1] = PiiSpan(found[-1].start, ext.end(), "phone")
+        spans += found
     return spans
