@@ -99,7 +99,7 @@ class FileDropConnector(Connector):
     def _items(self, data: bytes, rel: str) -> list[dict[str, Any]]:
         fmt = self.options.format
         try:
-            text = data.decode(self.options.encoding)
+            text = data.decode(self.options.encoding).removeprefix("\ufeff")  # Excel's BOM
         except UnicodeDecodeError as exc:
             # keep the file as one malformed item so the problem is quarantined, not lost
             bad = data.decode(self.options.encoding, errors="replace")

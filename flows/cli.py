@@ -76,9 +76,9 @@ def _run_step(path: str, step: str) -> dict:
 
         return ingest(path)
     if step == "process":
-        from flows.process import process
+        from flows.process import run_process
 
-        return process(path)
+        return run_process(path)
     if step == "report":
         from flows.report import report
 

@@ -127,6 +127,18 @@ class ReportConfig(_Strict):
 class EmbeddingConfig(_Strict):
     model: str = "all-MiniLM-L6-v2"
     batch_size: Annotated[int, Field(ge=1, le=4096)] = 64
+    # auto: torch float16 on a CUDA GPU, else int8 ONNX on CPU (torch if the model cannot export)
+    backend: Literal["auto", "torch", "onnx-int8"] = "auto"
+    cache_dir: str | None = None  # built ONNX models; default $XDG_CACHE_HOME/chorus or ~/.cache/chorus
+
+
+class ProcessingConfig(_Strict):
+    """How the processing flow runs its chunk tasks: Prefect's default thread pool, or
+    prefect-dask's DaskTaskRunner over a local cluster of `dask_workers` processes."""
+
+    task_runner: Literal["default", "dask"] = "default"
+    dask_workers: Annotated[int, Field(ge=1, le=64)] = 2
+    chunk_rows: Annotated[int, Field(ge=1)] = 20_000  # rows per chunk task (whole raw batches)
 
 
 class WebhooksConfig(_Strict):
@@ -160,6 +172,7 @@ class ChorusConfig(_Strict):
     report: ReportConfig = ReportConfig()
     embedding: EmbeddingConfig = EmbeddingConfig()
     webhooks: WebhooksConfig = WebhooksConfig()
+    processing: ProcessingConfig = ProcessingConfig()
     base_dir: str = "."  # folder of the config file; relative paths resolve against it
 
     @field_validator("sources")

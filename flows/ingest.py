@@ -8,6 +8,7 @@ from prefect import flow, task
 
 from connectors.base import batch_id_for
 from connectors.registry import build_connector
+from flows.faults import crash_point
 from flows.runtime import context, emit, logger
 
 
@@ -20,11 +21,13 @@ def ingest_source(config_path: str, source: str) -> dict[str, int]:
     state_name = f"ingest/{source}"
     batches = items = 0
     for batch in connector.fetch(lake.read_state(state_name)):
+        crash_point("ingest.fetched", source)
         if batch.items:
             bid = batch_id_for(
                 source, batch.items, salt=json.dumps(batch.meta, sort_keys=True, default=str)
             )
             lake.land_raw(source, bid, batch.items, batch.meta)
+            crash_point("ingest.landed", bid)
             batches += 1
             items += len(batch.items)
             emit(
@@ -34,6 +37,7 @@ def ingest_source(config_path: str, source: str) -> dict[str, int]:
                 **{"chorus.source": source},
             )
         lake.write_state(state_name, batch.state)  # only once the items it covers have landed
+        crash_point("ingest.state", state_name)
     log.info("source %s: landed %d items in %d batches", source, items, batches)
     return {"batches": batches, "items": items}
 

@@ -13,6 +13,7 @@ import json
 import os
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -268,18 +269,7 @@ class Lake:
 
     def read_feedback(self, columns: list[str] | None = None) -> pa.Table:
         """All current feedback rows (partition columns restored as plain strings)."""
-        tables = []
-        for source, month, path in self._feedback_partitions():
-            cols = (
-                None
-                if columns is None
-                else [c for c in columns if c not in ("source", "created_month")]
-            )
-            t = self._read_parquet(path, columns=cols)
-            t = t.append_column(
-                "source", pa.array([source] * t.num_rows, pa.string())
-            ).append_column("created_month", pa.array([month] * t.num_rows, pa.string()))
-            tables.append(t.select(columns) if columns else t.select(FEEDBACK_SCHEMA.names))
+        tables = list(self.iter_feedback(columns))
         if not tables:
             schema = (
                 FEEDBACK_SCHEMA
@@ -288,6 +278,51 @@ class Lake:
             )
             return schema.empty_table()
         return pa.concat_tables(tables)
+
+    def iter_feedback(
+        self, columns: list[str] | None = None, batch_rows: int | None = None
+    ) -> Iterator[pa.Table]:
+        """`read_feedback` piece by piece, in the same row order, so a caller can keep memory flat.
+
+        Whole partitions (a few read ahead in parallel), or with `batch_rows` each partition
+        streamed in batches of about that many rows: for the embedding column that is faster
+        too (a list<float> column decoded whole needs several times its size).
+        """
+        cols = (
+            None
+            if columns is None
+            else [c for c in columns if c not in ("source", "created_month")]
+        )
+
+        def finish(t: pa.Table, source: str, month: str) -> pa.Table:
+            t = t.append_column(
+                "source", pa.array([source] * t.num_rows, pa.string())
+            ).append_column("created_month", pa.array([month] * t.num_rows, pa.string()))
+            return t.select(columns) if columns else t.select(FEEDBACK_SCHEMA.names)
+
+        def read(part: tuple[str, str, str]) -> pa.Table:
+            source, month, path = part
+            return finish(self._read_parquet(path, columns=cols), source, month)
+
+        parts = self._feedback_partitions()
+        if not parts:
+            return
+        if batch_rows:
+            for source, month, path in parts:
+                with self.fs.open(path, "rb") as fh:
+                    for batch in pq.ParquetFile(fh).iter_batches(
+                        batch_size=batch_rows, columns=cols, use_threads=False
+                    ):
+                        yield finish(pa.Table.from_batches([batch]), source, month)
+            return
+        workers = min(len(parts), os.cpu_count() or 1)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            ahead = [pool.submit(read, p) for p in parts[:workers]]
+            for nxt in parts[workers:] + [None] * workers:
+                table = ahead.pop(0).result()
+                if nxt is not None:
+                    ahead.append(pool.submit(read, nxt))
+                yield table
 
     # ---- small derived tables, replaced whole ------------------------------------------
     def replace_table(self, name: str, table: pa.Table) -> str:

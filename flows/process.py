@@ -1,13 +1,26 @@
-"""Process: landed raw batches become canonical, redacted, embedded rows in feedback/ (idempotent)."""
+"""Process: landed raw batches become canonical, redacted, embedded rows in feedback/ (idempotent).
+
+Two halves per chunk of whole raw batches: `prepare` (parse, check, redact, pseudonymise, embed;
+pure but for the append-only embedding cache) and `commit` (quarantine, quality gate, upsert,
+processed-batch state; one writer at a time). The flow submits the prepare tasks to its task
+runner, so they run side by side (threads by default, worker processes on the DaskTaskRunner),
+and commits their results one by one in batch order: the lake ends the same either way.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
+from typing import Any
 
 import pyarrow as pa
 from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
 
+from flows.config import ChorusConfig
+from flows.faults import crash_point
+from flows.lake import Lake, RawBatch
+from flows.quality import QualityGate
 from flows.runtime import context, emit, logger, progress, pseudonym_key
 from flows.steps import (
     ProcessStats,
@@ -18,7 +31,168 @@ from flows.steps import (
 )
 from transforms.embed import Embedder
 
-CHUNK_ROWS = 20_000
+
+@dataclass
+class Prepared:
+    """One chunk, ready to commit: per batch its items and refused rows, the accepted rows and
+    their enriched, embedded table."""
+
+    batches: list[RawBatch]
+    items: list[int]
+    good: list[list[dict[str, Any]]]
+    bad: list[list[dict[str, Any]]]
+    table: pa.Table | None = None
+    embedded: int = 0
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _embedder(cfg: ChorusConfig) -> Embedder:
+    emb = cfg.embedding
+    return Embedder(
+        emb.model,
+        emb.batch_size,
+        backend=emb.backend,
+        cache_dir=cfg.resolve(emb.cache_dir) if emb.cache_dir else None,
+    )
+
+
+def prepare(cfg: ChorusConfig, lake: Lake, batches: list[RawBatch], now: datetime) -> Prepared:
+    out = Prepared(batches=list(batches), items=[], good=[], bad=[])
+    for batch in batches:
+        doc = lake.read_raw(batch)
+        good, bad = canonical_rows(cfg, batch, doc, now)
+        out.items.append(len(doc.get("items", [])))
+        out.good.append(good)
+        out.bad.append(bad)
+        out.rows += good
+    if out.rows:
+        accounts = domain_accounts(cfg)
+        table, texts = enriched_table(out.rows, cfg, pseudonym_key(cfg), now, accounts)
+        hashes = table["text_hash"].to_pylist()
+        todo = len({h for h, t in zip(hashes, texts, strict=True) if t.strip()})
+        with progress("embedding", todo) as advance:
+            out.table, out.embedded = with_embeddings(table, texts, lake, _embedder(cfg), advance)
+        crash_point("process.embedded")
+    return out
+
+
+def commit(
+    cfg: ChorusConfig, lake: Lake, prep: Prepared, now: datetime, gate: QualityGate
+) -> ProcessStats:
+    """Write one prepared chunk; batches another run committed meanwhile are prepared afresh."""
+    with lake.lock("process"):
+        crash_point("process.locked")
+        seen = {
+            s: lake.read_state(f"process/{s}").get("batches", {})
+            for s in {b.source for b in prep.batches}
+        }
+        if any(b.batch_id in seen[b.source] for b in prep.batches):
+            todo = [b for b in prep.batches if b.batch_id not in seen[b.source]]
+            prep = prepare(cfg, lake, todo, now)
+        return _commit_locked(lake, prep, gate)
+
+
+def _commit_locked(lake: Lake, prep: Prepared, gate: QualityGate) -> ProcessStats:
+    stats, done = ProcessStats(), {}
+    for batch, n_items, good, bad in zip(
+        prep.batches, prep.items, prep.good, prep.bad, strict=True
+    ):
+        lake.write_quarantine(
+            batch.source, batch.batch_id, pa.Table.from_pylist(bad) if bad else pa.table({})
+        )
+        crash_point("process.quarantined", batch.batch_id)
+        src = stats.per_source.setdefault(batch.source, {"landed": 0, "rows": 0, "quarantined": 0})
+        src["landed"] += n_items
+        src["rows"] += len(good)
+        src["quarantined"] += len(bad)
+        stats.count_items(n_items, good, bad)
+        stats.quarantined += len(bad)
+        done.setdefault(batch.source, {})[batch.batch_id] = {
+            "items": n_items,
+            "rows": len(good),
+            "quarantined": len(bad),
+        }
+    stats.batches += len(prep.batches)
+    stats.rows += len(prep.rows)
+    if prep.rows and prep.table is not None:
+        stats.embedded += prep.embedded
+        table = gate.check(
+            prep.batches, prep.rows, prep.table, stats, done
+        )  # refused -> quarantine/
+        result = lake.upsert_feedback(table)
+        stats.written += result.inserted + result.updated
+        stats.unchanged += result.unchanged
+        stats.stale += result.stale
+        stats.superseded += result.superseded
+        crash_point("process.upserted")
+    if problem := stats.reconciliation_problem():  # checked before any state is committed
+        logger().error("%s; processed-batch state not committed, the run fails", problem)
+        raise RuntimeError(problem)
+    for source, batches in done.items():  # committed only after the rows are in feedback/
+        state = lake.read_state(f"process/{source}")
+        lake.write_state(f"process/{source}", {"batches": {**state.get("batches", {}), **batches}})
+        crash_point("process.state", source)
+    return stats
+
+
+def merge_stats(total: ProcessStats, part: ProcessStats) -> None:
+    for f in fields(ProcessStats):
+        if f.name == "per_source":
+            for source, counts in part.per_source.items():
+                mine = total.per_source.setdefault(source, dict.fromkeys(counts, 0))
+                for k, v in counts.items():
+                    mine[k] = mine.get(k, 0) + v
+        else:
+            setattr(total, f.name, getattr(total, f.name) + getattr(part, f.name))
+
+
+def plan_chunks(
+    lake: Lake, batch_paths: list[str], chunk_rows: int, done: dict[str, dict] | None = None
+) -> list[list[RawBatch]]:
+    """Whole raw batches in landing order, cut when a chunk holds `chunk_rows` items or more."""
+    by_path = {b.path: b for b in lake.raw_batches()}
+    todo = [by_path[p] for p in batch_paths if p in by_path]
+    if done is None:
+        done = {
+            s: lake.read_state(f"process/{s}").get("batches", {}) for s in {b.source for b in todo}
+        }
+    todo = [b for b in todo if b.batch_id not in done.get(b.source, {})]
+    chunks: list[list[RawBatch]] = []
+    size = chunk_rows
+    for batch in todo:
+        if size >= chunk_rows:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(batch)
+        size += len(lake.read_raw(batch).get("items", [])) if chunk_rows > 1 else chunk_rows
+    return chunks
+
+
+def finish(lake: Lake, stats: ProcessStats, now: datetime) -> dict:
+    crash_point("process.done")
+    logger().info(
+        "processed %d batches: %d items landed + %d extra rows = %d written + %d unchanged + %d stale + %d superseded + %d quarantined (%d by the quality suites) + %d not feedback (reconciled); %d texts embedded",
+        stats.batches,
+        stats.landed,
+        stats.expanded,
+        stats.written,
+        stats.unchanged,
+        stats.stale,
+        stats.superseded,
+        stats.quarantined,
+        stats.quality_quarantined,
+        stats.skipped,
+        stats.embedded,
+    )
+    out = asdict(stats)
+    lake.write_state("runs/process_last", {**out, "at": now.isoformat()})
+    if stats.written:
+        emit(
+            "feedback_updated",
+            "chorus.dataset.feedback",
+            {"written": stats.written, "quarantined": stats.quarantined, "batches": stats.batches},
+        )
+    return out
 
 
 @task(retries=2, retry_delay_seconds=[1, 5])  # I/O only: listing the lake
@@ -33,95 +207,74 @@ def pending_batches(config_path: str, sources: list[str] | None = None) -> list[
     return pending
 
 
-@task(tags=["chorus-feedback-writer"])
+@task(tags=["chorus-feedback-writer"], cache_policy=NO_CACHE)
 def process_batches(config_path: str, batch_paths: list[str]) -> dict:
-    """Parse, check, redact, embed and upsert; bad items go to quarantine/ with their reason."""
+    """Parse, check, redact, embed and upsert, chunk after chunk, in this task; bad items go to
+    quarantine/ with their reason. A second run at once waits for the lock, then skips what the
+    first did."""
     cfg, lake = context(config_path)
-    log = logger()
-    key = pseudonym_key(cfg)
-    embedder = Embedder(cfg.embedding.model, cfg.embedding.batch_size)
     now = datetime.now(UTC)
-    accounts = domain_accounts(cfg)
+    gate = QualityGate(cfg, lake, now)  # the Great Expectations suites, set up on first use
     stats = ProcessStats()
-    by_path = {b.path: b for b in lake.raw_batches()}
-    todo = [by_path[p] for p in batch_paths if p in by_path]
-    i = 0
-    while i < len(todo):
-        chunk, rows, done = [], [], {}
-        while i < len(todo) and (not chunk or len(rows) < CHUNK_ROWS):
-            batch = todo[i]
-            doc = lake.read_raw(batch)
-            good, bad = canonical_rows(cfg, batch, doc, now)
-            lake.write_quarantine(
-                batch.source, batch.batch_id, pa.Table.from_pylist(bad) if bad else pa.table({})
-            )
-            src = stats.per_source.setdefault(
-                batch.source, {"landed": 0, "rows": 0, "quarantined": 0}
-            )
-            src["landed"] += len(doc.get("items", []))
-            src["rows"] += len(good)
-            src["quarantined"] += len(bad)
-            stats.landed += len(doc.get("items", []))
-            stats.quarantined += len(bad)
-            done.setdefault(batch.source, {})[batch.batch_id] = {
-                "items": len(doc.get("items", [])),
-                "rows": len(good),
-                "quarantined": len(bad),
-            }
-            rows += good
-            chunk.append(batch)
-            i += 1
-        stats.batches += len(chunk)
-        stats.rows += len(rows)
-        if rows:
-            table, texts = enriched_table(rows, cfg, key, now, accounts)
-            with progress(
-                "embedding",
-                len(
-                    {
-                        h
-                        for h, t in zip(table["text_hash"].to_pylist(), texts, strict=True)
-                        if t.strip()
-                    }
-                ),
-            ) as advance:
-                table, n_embedded = with_embeddings(table, texts, lake, embedder, advance)
-            stats.embedded += n_embedded
-            result = lake.upsert_feedback(table)
-            stats.written += result.inserted + result.updated
-            stats.unchanged += result.unchanged
-            stats.stale += result.stale
-            stats.superseded += len(rows) - (
-                result.inserted + result.updated + result.unchanged + result.stale
-            )
-        for source, batches in done.items():  # committed only after the rows are in feedback/
-            state = lake.read_state(f"process/{source}")
-            lake.write_state(
-                f"process/{source}", {"batches": {**state.get("batches", {}), **batches}}
-            )
-    log.info(
-        "processed %d batches: %d items landed -> %d rows, %d written, %d unchanged, %d stale, %d quarantined; %d texts embedded",
-        stats.batches,
-        stats.landed,
-        stats.rows,
-        stats.written,
-        stats.unchanged,
-        stats.stale,
-        stats.quarantined,
-        stats.embedded,
-    )
-    out = asdict(stats)
-    lake.write_state("runs/process_last", {**out, "at": now.isoformat()})
-    if stats.written:
-        emit(
-            "feedback_updated",
-            "chorus.dataset.feedback",
-            {"written": stats.written, "quarantined": stats.quarantined, "batches": stats.batches},
-        )
-    return out
+    for chunk in plan_chunks(lake, batch_paths, cfg.processing.chunk_rows):
+        merge_stats(stats, commit(cfg, lake, prepare(cfg, lake, chunk, now), now, gate))
+    return finish(lake, stats, now)
+
+
+@task(cache_policy=NO_CACHE)
+def prepare_chunk(config_path: str, batches: list[RawBatch], now: datetime) -> Prepared:
+    cfg, lake = context(config_path)
+    return prepare(cfg, lake, batches, now)
+
+
+@task(tags=["chorus-feedback-writer"], cache_policy=NO_CACHE)
+def commit_chunk(
+    config_path: str, prep: Prepared, now: datetime, gate: QualityGate
+) -> ProcessStats:
+    cfg, lake = context(config_path)
+    return commit(cfg, lake, prep, now, gate)
 
 
 @flow(name="chorus-process", log_prints=True)
 def process(config_path: str, sources: list[str] | None = None) -> dict:
-    batches = pending_batches(config_path, sources)
-    return process_batches(config_path, batches)
+    """Prepare chunks side by side on the flow's task runner, commit them one by one in order."""
+    cfg, lake = context(config_path)
+    paths = pending_batches(config_path, sources)
+    now = datetime.now(UTC)
+    chunks = plan_chunks(lake, paths, cfg.processing.chunk_rows)
+    gate = QualityGate(cfg, lake, now)
+    stats = ProcessStats()
+    ahead = max(2, cfg.processing.dask_workers + 1)  # prepared chunks held at once, bounded
+    futures = [prepare_chunk.submit(config_path, c, now) for c in chunks[:ahead]]
+    for i in range(len(chunks)):
+        prep = futures[i].result()
+        futures[i] = None  # type: ignore[call-overload]  # free the chunk once committed
+        if i + ahead < len(chunks):
+            futures.append(prepare_chunk.submit(config_path, chunks[i + ahead], now))
+        merge_stats(stats, commit_chunk(config_path, prep, now, gate))
+    out = finish(lake, stats, now)
+    return {**out, "chunks": len(chunks)}
+
+
+def run_process(config_path: str, sources: list[str] | None = None) -> dict:
+    """The processing flow on the task runner the config names (`processing.task_runner`)."""
+    cfg, _ = context(config_path)
+    runner = task_runner(cfg)
+    flow_ = process.with_options(task_runner=runner) if runner is not None else process
+    out = flow_(config_path, sources)
+    return {**out, "task_runner": type(runner).__name__ if runner else "ThreadPoolTaskRunner"}
+
+
+def task_runner(cfg: ChorusConfig) -> Any:
+    if cfg.processing.task_runner != "dask":
+        return None
+    from prefect_dask import DaskTaskRunner
+
+    return DaskTaskRunner(
+        cluster_kwargs={
+            "n_workers": cfg.processing.dask_workers,
+            "threads_per_worker": 1,
+            "processes": True,
+            "dashboard_address": None,
+        }
+    )

@@ -28,7 +28,8 @@ def _pct(x: float) -> str:
 
 
 def _reconciliation(t: dict) -> str:
-    """landed = written + unchanged + stale + superseded + quarantined, as counted by the process step."""
+    """landed (+ extra rows) = written + unchanged + stale + superseded + quarantined (+ not
+    feedback), as counted and checked by the process step (ProcessStats.reconciliation_problem)."""
     parts = [f"{t.get('written', 0):,} written", f"{t.get('unchanged', 0):,} unchanged"]
     for key, label in (
         ("stale", "older than stored"),
@@ -37,7 +38,10 @@ def _reconciliation(t: dict) -> str:
         if t.get(key):
             parts.append(f"{t[key]:,} {label}")
     parts.append(f"{t.get('quarantined', 0):,} quarantined")
-    return f"{t.get('landed', 0):,} landed = " + " + ".join(parts)
+    if t.get("skipped"):
+        parts.append(f"{t['skipped']:,} not feedback (system events, bots)")
+    extra = f" + {t['expanded']:,} extra rows (replies, ratings)" if t.get("expanded") else ""
+    return f"{t.get('landed', 0):,} landed{extra} = " + " + ".join(parts)
 
 
 def markdown_report(m: ReportModel) -> str:

@@ -32,14 +32,38 @@ _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 class ProcessStats:
     batches: int = 0
     landed: int = 0  # items in the raw batches
-    rows: int = 0  # canonical rows parsed (an item may give several)
+    rows: int = 0  # canonical rows accepted, quality checks included (an item may give several)
     written: int = 0  # rows inserted or updated in feedback/
     unchanged: int = 0
     stale: int = 0
     superseded: int = 0  # older versions of an item delivered in the same run
-    quarantined: int = 0
+    quarantined: int = 0  # rows or items refused, by the parser, row_problems or the quality suites
+    quality_quarantined: int = 0  # of quarantined: refused by the Great Expectations suites
     embedded: int = 0  # texts sent to the model (cache misses)
+    expanded: int = 0  # rows beyond one per item (a developer reply, a conversation rating)
+    skipped: int = 0  # items that give no row and no error: system events, bot messages
     per_source: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def count_items(self, n_items: int, good: list[dict], bad: list[dict]) -> None:
+        """Count one batch's items: how many gave no row, how many rows beyond the first."""
+        gave = {r["_item"] for r in good} | {q["item_index"] for q in bad}
+        self.landed += n_items
+        self.skipped += n_items - len(gave)
+        self.expanded += len(good) + len(bad) - len(gave)
+
+    def reconciliation_problem(self) -> str | None:
+        """None when landed + extra rows = written + unchanged + stale + superseded +
+        quarantined + not feedback (each item counted once); else a message naming the counts."""
+        stored = self.written + self.unchanged + self.stale + self.superseded
+        lhs, rhs = self.landed + self.expanded, stored + self.quarantined + self.skipped
+        if lhs == rhs and stored == self.rows:
+            return None
+        return (
+            f"counts do not reconcile: {self.landed} landed + {self.expanded} extra rows = {lhs}, "
+            f"but {self.written} written + {self.unchanged} unchanged + {self.stale} stale + "
+            f"{self.superseded} superseded + {self.quarantined} quarantined + {self.skipped} not "
+            f"feedback = {rhs} (rows accepted {self.rows}, accounted by the upsert {stored})"
+        )
 
 
 def row_problems(row: dict[str, Any], now: datetime) -> list[str]:
@@ -74,12 +98,26 @@ def row_problems(row: dict[str, Any], now: datetime) -> list[str]:
     return out
 
 
+def utf8_safe(value: Any) -> Any:
+    """A string (or list of them) that UTF-8 can hold: a lone surrogate, as JSON's "\\ud800"
+    decodes to, becomes U+FFFD instead of crashing Arrow, hashing and Parquet downstream."""
+    if isinstance(value, list):
+        return [utf8_safe(v) for v in value]
+    if not isinstance(value, str):
+        return value
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
 def _quarantine_row(
     source: str, batch_id: str, index: int, item: Any, reason: str, now: datetime
 ) -> dict[str, Any]:
     source_id = None
     if isinstance(item, dict):
-        source_id = str(item.get("source_id") or item.get("id") or "") or None
+        source_id = utf8_safe(str(item.get("source_id") or item.get("id") or "")) or None
     return {
         "source": source,
         "batch_id": batch_id,
@@ -118,6 +156,7 @@ def canonical_rows(
             )
             continue
         for row in rows:
+            row.update((k, utf8_safe(v)) for k, v in row.items())
             row["text"] = normalized_text(row.get("text") or "")
             row["title"] = normalized_text(row.get("title") or "") or None
             problems = row_problems(row, now)
@@ -134,6 +173,7 @@ def canonical_rows(
                 )
             else:
                 row["_batch"] = batch.batch_id
+                row["_item"] = i  # the raw item, for the quality gate's quarantine payload
                 good.append(row)
     return good, bad
 
@@ -203,7 +243,7 @@ def with_embeddings(
     hashes = table["text_hash"].to_pylist()
     has_text = [bool(t.strip()) for t in texts]
     want = {h for h, ok in zip(hashes, has_text, strict=True) if ok}
-    cached = lake.cached_embeddings(embedder.model, want)
+    cached = lake.cached_embeddings(embedder.cache_key, want)  # per model and backend
     sel = [i for i, ok in enumerate(has_text) if ok]
     vectors, fresh = embeddings_for(
         [hashes[i] for i in sel], [texts[i] for i in sel], cached, embedder, progress
@@ -212,7 +252,7 @@ def with_embeddings(
         fh = sorted(fresh)
         mat = np.stack([fresh[h] for h in fh]).astype(np.float32)
         lake.add_embeddings(
-            embedder.model,
+            embedder.cache_key,
             pa.table(
                 {
                     "text_hash": fh,

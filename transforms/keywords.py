@@ -29,7 +29,12 @@ STOPWORDS = frozenset(
 
 def tokens(text: str) -> list[str]:
     """Lowercased content words, placeholders like [EMAIL] removed."""
-    words = [w.lower().strip("'-") for w in _TOKEN.findall(_PLACEHOLDER.sub(" ", text))]
+    if "[" in text:
+        text = _PLACEHOLDER.sub(" ", text)
+    if text.isascii():  # lowercasing first finds the same words (the pattern is case-blind)
+        words = [w.strip("'-") for w in _TOKEN.findall(text.lower())]
+    else:
+        words = [w.lower().strip("'-") for w in _TOKEN.findall(text)]
     return [w for w in words if len(w) > 2 and w not in STOPWORDS and not w.isdigit()]
 
 
@@ -39,7 +44,10 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")  # scripts writt
 
 def substantive(text: str) -> bool:
     """Two or more words (or four CJK characters): enough to say something a theme can hold."""
-    return len(_WORDS.findall(text)) >= 2 or len(_CJK.findall(text)) >= 4
+    first = _WORDS.search(text)  # two searches stop at the second word; findall reads it all
+    if first is not None and _WORDS.search(text, first.end()) is not None:
+        return True
+    return len(_CJK.findall(text)) >= 4
 
 
 def terms(text: str) -> list[str]:
@@ -48,27 +56,40 @@ def terms(text: str) -> list[str]:
     return toks + [f"{a} {b}" for a, b in zip(toks, toks[1:], strict=False)]
 
 
+def term_counts(docs: Sequence[str]) -> Counter[str]:
+    """In how many of the docs each term appears."""
+    return Counter(t for d in docs for t in set(terms(d)))
+
+
 def class_keywords(
     docs_per_class: dict[str, Sequence[str]], top_n: int = 8
 ) -> dict[str, list[str]]:
     """Top c-TF-IDF terms per class: frequent in the class, rare across classes."""
-    counts = {
-        c: Counter(t for d in docs for t in set(terms(d))) for c, docs in docs_per_class.items()
-    }
-    total = Counter()
+    return keywords_from_counts(
+        {c: term_counts(docs) for c, docs in docs_per_class.items()},
+        {c: len(docs) for c, docs in docs_per_class.items()},
+        top_n,
+    )
+
+
+def keywords_from_counts(
+    counts: dict[str, Counter[str]], n_docs: dict[str, int], top_n: int = 8
+) -> dict[str, list[str]]:
+    """class_keywords from per-class term counts (`term_counts`) and document counts."""
+    total: Counter[str] = Counter()
     for cnt in counts.values():
         total.update(cnt)
     avg_words = sum(sum(c.values()) for c in counts.values()) / max(1, len(counts))
     out: dict[str, list[str]] = {}
     for c, cnt in counts.items():
-        n_docs = max(1, len(docs_per_class[c]))
+        docs = max(1, n_docs[c])
         scored = []
         for term, tf in cnt.items():
-            if tf < 2 and n_docs > 3:
+            if tf < 2 and docs > 3:
                 continue
             idf = math.log(1 + avg_words / total[term])
             bonus = 1.15 if " " in term else 1.0
-            scored.append((-(tf / n_docs) * idf * bonus, term))
+            scored.append((-(tf / docs) * idf * bonus, term))
         scored.sort()
         chosen: list[str] = []
         for _, term in scored:

@@ -76,7 +76,18 @@ def report_model(
     chosen = order[: cfg.report.top_themes] + sorted(
         t for t in flagged_ids if t in by_theme.index and t not in order[: cfg.report.top_themes]
     )
-    id_to_row = {fid: i for i, fid in enumerate(items["feedback_id"])}
+    quoted = [
+        fid
+        for tid in chosen
+        if tid in theme_info.index
+        for fid in list(theme_info.loc[tid, "representative_ids"])[:3]
+    ]
+    index = pd.Index(items["feedback_id"])
+    if index.is_unique:
+        rows_of = index.get_indexer(quoted) if quoted else []
+        id_to_row = {fid: int(i) for fid, i in zip(quoted, rows_of, strict=True) if i >= 0}
+    else:
+        id_to_row = {fid: i for i, fid in enumerate(items["feedback_id"])}
     summaries = []
     for tid in chosen:
         nt = newest[newest["theme_id"] == tid]
@@ -280,10 +291,13 @@ def _segment_rules(masks: dict[str, np.ndarray], items: pd.DataFrame) -> list[An
 def fatigue(items: pd.DataFrame, limit: int, window_days: int) -> list[dict[str, Any]]:
     """Customers (the account, else the respondent) who answered surveys more than `limit` times
     in the last `window_days`: an account surveyed through several people is asked too often too."""
-    surveys = items[(items["source_kind"] == "survey") & items["speaker"].notna()]
+    cols = ["source_kind", "speaker", "created_at", "feedback_id", "source"]
+    frame = items[[*cols, "acct_account_name", "acct_plan"]]
+    frame.attrs = {}  # pandas deep-copies attrs (the segment masks) into every derived frame
+    surveys = frame[(frame["source_kind"] == "survey") & frame["speaker"].notna()]
     if surveys.empty:
         return []
-    end = pd.to_datetime(items["created_at"], utc=True).max()
+    end = pd.to_datetime(frame["created_at"], utc=True).max()
     recent = surveys[
         pd.to_datetime(surveys["created_at"], utc=True) > end - pd.Timedelta(days=window_days)
     ]
@@ -291,9 +305,12 @@ def fatigue(items: pd.DataFrame, limit: int, window_days: int) -> list[dict[str,
         n=("feedback_id", "size"),
         account=("acct_account_name", "first"),
         plan=("acct_plan", "first"),
-        sources=("source", lambda s: sorted(set(s))),
     )
     over = counts[counts["n"] > limit].sort_values(["n"], ascending=False)
+    # the sources only of those over the limit (a Python aggregation per customer is slow)
+    pairs = recent.loc[recent["speaker"].isin(over.index), ["speaker", "source"]]
+    pairs = pairs.drop_duplicates().sort_values(["speaker", "source"])
+    over["sources"] = pairs.groupby("speaker")["source"].agg(list).reindex(over.index)
     return [
         {
             "customer_id": cid,

@@ -93,15 +93,15 @@ def attributes_as_of(
     account_ids: Sequence[str | None], dates: Sequence[Any], customers: pd.DataFrame
 ) -> pd.DataFrame:
     """Per item, the account's attributes valid at the item's date (its earliest row if before all)."""
+    n = len(account_ids)
     items = pd.DataFrame(
         {
-            "_i": np.arange(len(account_ids)),
+            "_i": np.arange(n),
             "account_id": pd.array(account_ids, dtype="string"),
-            "at": pd.to_datetime(pd.Series(dates), utc=True),
+            "at": pd.to_datetime(pd.Series(dates), utc=True).array,
         }
     )
     cols = [c for c in CUSTOMER_COLUMNS if c not in ("account_id", "valid_from")]
-    out = pd.DataFrame(index=np.arange(len(account_ids)), columns=cols)
     known = items[items["account_id"].notna()].sort_values("at", kind="stable")
     if len(known) and len(customers):
         cust = customers.sort_values("valid_from", kind="stable")
@@ -111,26 +111,38 @@ def attributes_as_of(
         earliest = customers.drop_duplicates("account_id", keep="first").set_index("account_id")
         miss = matched["plan"].isna() & matched["account_id"].isin(earliest.index)
         if miss.any():
-            fill = earliest.loc[matched.loc[miss, "account_id"], cols].to_numpy()
-            matched.loc[miss, cols] = fill
-        out.loc[matched["_i"].to_numpy(), cols] = matched[cols].to_numpy()
-    out["known"] = out["plan"].notna() | out["account_name"].notna()
+            fill = earliest.loc[matched.loc[miss, "account_id"], cols]
+            for col in cols:  # column by column: each keeps its dtype
+                matched.loc[miss, col] = fill[col].to_numpy()
+        # typed columns (strings stay strings), unknown accounts' rows all missing
+        out = matched.set_index("_i")[cols].reindex(pd.RangeIndex(n))
+    else:
+        out = pd.DataFrame(index=pd.RangeIndex(n), columns=cols)
+    out["known"] = (out["plan"].notna() | out["account_name"].notna()).to_numpy(bool)
     return out
 
 
 def _matches(series: pd.Series, expected: Any) -> np.ndarray:
+    """Rows whose value is (one of) `expected`; decided once per distinct value."""
+    codes, _ = pd.factorize(series)
+    present, first = np.unique(codes, return_index=True)  # -1 (missing) sorts first
+    distinct = series.iloc[first].reset_index(drop=True)
     values = expected if isinstance(expected, list) else [expected]
-    mask = np.zeros(len(series), dtype=bool)
+    hit = np.zeros(len(distinct), dtype=bool)
     for v in values:
         if v is None:
-            mask |= series.isna().to_numpy()
+            hit |= distinct.isna().to_numpy()
         elif isinstance(v, bool):
-            mask |= (series.fillna(False).astype(bool) == v).to_numpy()
+            hit |= (distinct.fillna(False).astype(bool) == v).to_numpy()
         elif isinstance(v, int | float):
-            mask |= (pd.to_numeric(series, errors="coerce") == v).fillna(False).to_numpy()
+            hit |= (pd.to_numeric(distinct, errors="coerce") == v).fillna(False).to_numpy()
         else:
-            mask |= (series.astype("string").str.lower() == str(v).lower()).fillna(False).to_numpy()
-    return mask
+            hit |= (
+                (distinct.astype("string").str.lower() == str(v).lower()).fillna(False).to_numpy()
+            )
+    lookup = np.zeros(present.size + 1, dtype=bool)
+    lookup[present + 1] = hit  # codes start at -1
+    return lookup[np.asarray(codes) + 1]
 
 
 def segment_masks(attrs: pd.DataFrame, segments: Sequence[Any]) -> dict[str, np.ndarray]:

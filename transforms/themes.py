@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from transforms.blocks import CHUNK, as_unit, member_sums
+from transforms.blocks import nearest as nearest_centroid
+from transforms.blocks import unit as _unit
+
 
 @dataclass(frozen=True)
 class ThemeParams:
@@ -50,15 +54,16 @@ class Theming:
     born: list[str] = field(default_factory=list)
     merged: dict[str, list[str]] = field(default_factory=dict)  # surviving id -> absorbed ids
     split: dict[str, list[str]] = field(default_factory=dict)  # parent id -> ids split off it
+    # position in themes.ids per item (-1: unassigned), the array form of `assignment`
+    codes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @property
     def unassigned_share(self) -> float:
         return sum(a is None for a in self.assignment) / max(1, len(self.assignment))
 
 
-def _unit(x: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return (x / np.maximum(norms, 1e-12)).astype(np.float32)
+_SPLIT_SAMPLE = 5000  # members a split is fitted on (themes larger than this are sampled)
+_REFINE_SAMPLE = 100_000  # pool items the refining steps but the last run on (larger pools)
 
 
 def _order_key(item_id: str, seed: int) -> str:
@@ -90,18 +95,21 @@ def candidate_clusters(emb: np.ndarray, params: ThemeParams) -> list[np.ndarray]
         return []
     from scipy.cluster.hierarchy import fcluster, linkage
     from sklearn.cluster import KMeans
+    from threadpoolctl import threadpool_limits
 
-    if params.neighbors > 0:
-        emb = knn_smoothed(emb, params.neighbors)
-
-    k = int(min(n // 4, max(8, n // 12), 600))
-    if k >= 2:
-        km = KMeans(n_clusters=k, n_init=1, random_state=params.seed, max_iter=100).fit(emb)
-        micro_labels = km.labels_
-        micro_centroids = _unit(km.cluster_centers_)
-    else:
-        micro_labels = np.zeros(n, dtype=np.int64)
-        micro_centroids = _unit(emb.mean(axis=0, keepdims=True))
+    # one thread: k-means++ is hundreds of tiny matrix products, which a second BLAS thread
+    # slows down many times over as soon as the machine is busy (and barely speeds up when idle)
+    with threadpool_limits(limits=1):
+        if params.neighbors > 0:
+            emb = knn_smoothed(emb, params.neighbors)
+        k = int(min(n // 4, max(8, n // 12), 600))
+        if k >= 2:
+            km = KMeans(n_clusters=k, n_init=1, random_state=params.seed, max_iter=100).fit(emb)
+            micro_labels = km.labels_
+            micro_centroids = _unit(km.cluster_centers_)
+        else:
+            micro_labels = np.zeros(n, dtype=np.int64)
+            micro_centroids = _unit(emb.mean(axis=0, keepdims=True))
     if micro_centroids.shape[0] > 1:
         tree = linkage(micro_centroids.astype(np.float64), method="average", metric="cosine")
         macro = fcluster(tree, t=params.merge_distance, criterion="distance")
@@ -125,8 +133,9 @@ def themed(
     Items seen before keep their theme; new items join the nearest theme when close enough
     (moving its centroid as a running mean); new items that join nothing are clustered, with
     the earlier outliers, into candidate themes; an outlier budget caps the unassigned share.
+    Every pass over all items goes block by block, so memory stays near the embeddings' own.
     """
-    emb = _unit(np.asarray(embeddings, dtype=np.float32))
+    emb = as_unit(embeddings)
     n, dim = emb.shape[0], (emb.shape[1] if emb.ndim == 2 and emb.shape[0] else 384)
     base = existing if existing is not None else ThemeSet.empty(dim)
     ids = list(base.ids)
@@ -136,32 +145,31 @@ def themed(
     prev = previous or {}
     assign = np.full(n, -1, dtype=np.int64)
     is_new = np.array([iid not in prev for iid in item_ids], dtype=bool)
-    for i, iid in enumerate(item_ids):
-        tid = prev.get(iid)
-        if tid is not None and tid in index:
-            assign[i] = index[tid]
+    if prev:
+        known = [index.get(prev.get(iid), -1) for iid in item_ids]  # type: ignore[arg-type]
+        assign[:] = np.asarray(known, dtype=np.int64).reshape(n)
     changed: set[int] = set()
 
     # 1. new items join the nearest existing theme when close enough
     new_idx = np.flatnonzero(is_new)
     if ids and new_idx.size:
-        sims = emb[new_idx] @ cents.T
-        best = sims.argmax(axis=1)
-        ok = sims[np.arange(new_idx.size), best] >= params.join_threshold
+        best, best_sim = nearest_centroid(emb, cents, new_idx)
+        ok = best_sim >= params.join_threshold
         assign[new_idx[ok]] = best[ok]
-        for j in np.unique(best[ok]):
-            members = new_idx[ok][best[ok] == j]
-            cents[j] = _unit((cents[j] * weight[j] + emb[members].sum(axis=0))[None, :])[0]
-            weight[j] += members.size
+        sums, counts = member_sums(emb, new_idx[ok], best[ok], len(ids))
+        for j in np.flatnonzero(counts):
+            cents[j] = _unit((cents[j] * weight[j] + sums[j])[None, :])[0]
+            weight[j] += counts[j]
             changed.add(int(j))
 
     # 2. cluster the pool (earlier outliers and new items that joined nothing), only when it grew
     born: list[str] = []
     pool = np.flatnonzero(assign < 0)
     if pool.size >= params.min_theme_size and is_new[pool].any():
-        order = sorted(pool.tolist(), key=lambda i: _order_key(item_ids[i], params.seed))
-        sample = np.array(order[: params.sample_size])
+        order = _by_order_key(item_ids, pool, params.seed)
+        sample = pool[order[: params.sample_size]]
         first_new = len(ids)
+        new_cents = []
         for group in candidate_clusters(emb[sample], params):
             members = sample[group]
             tid = _theme_id([item_ids[i] for i in members], params.seed)
@@ -170,21 +178,25 @@ def themed(
             index[tid] = len(ids)
             ids.append(tid)
             born.append(tid)
-            cents = np.vstack([cents, _unit(emb[members].mean(axis=0, keepdims=True))])
-            weight = np.append(weight, 0.0)
-        if len(ids) > first_new:
+            new_cents.append(_unit(emb[members].mean(axis=0, keepdims=True)))
+        if new_cents:
+            cents = np.vstack([cents, *new_cents])
+            weight = np.append(weight, np.zeros(len(new_cents)))
             # a few Lloyd steps over the pool and the new themes only: assign, re-centre
-            for _ in range(max(1, params.refine_steps)):
-                sims = emb[pool] @ cents[first_new:].T
-                best = sims.argmax(axis=1)
-                ok = sims[np.arange(pool.size), best] >= params.join_threshold
-                assign[pool] = -1
-                assign[pool[ok]] = first_new + best[ok]
-                for j in range(first_new, len(ids)):
-                    members = np.flatnonzero(assign == j)
-                    if members.size:
-                        cents[j] = _unit(emb[members].mean(axis=0, keepdims=True))[0]
-                        weight[j] = members.size
+            # (a large pool: the steps before the last run on a hash sample of it)
+            steps = max(1, params.refine_steps)
+            fit = pool if pool.size <= _REFINE_SAMPLE else np.sort(pool[order[:_REFINE_SAMPLE]])
+            for step in range(steps):
+                rows = pool if step == steps - 1 else fit
+                best, best_sim = nearest_centroid(emb, cents[first_new:], rows)
+                ok = best_sim >= params.join_threshold
+                if rows is pool:
+                    assign[pool] = -1
+                    assign[pool[ok]] = first_new + best[ok]
+                sums, counts = member_sums(emb, rows[ok], best[ok], len(ids) - first_new)
+                for j in np.flatnonzero(counts):
+                    cents[first_new + j] = _unit(sums[j][None, :] / counts[j])[0]
+                    weight[first_new + j] = counts[j]
             changed.update(range(first_new, len(ids)))
 
     # 3. outlier budget: the closest outliers join their nearest theme until within budget
@@ -192,14 +204,10 @@ def themed(
         out = np.flatnonzero(assign < 0)
         budget = int(np.floor(params.max_unassigned * n))
         if out.size > budget:
-            sims = emb[out] @ cents.T
-            best = sims.argmax(axis=1)
-            best_sim = sims[np.arange(out.size), best]
+            best, best_sim = nearest_centroid(emb, cents, out)
             take = np.argsort(-best_sim, kind="stable")[: out.size - budget]
             assign[out[take]] = best[take]
-            changed.update(
-                int(j) for j in np.unique(best[take]) if is_new[out[take]][best[take] == j].any()
-            )
+            changed.update(int(j) for j in np.unique(best[take][is_new[out[take]]]))
 
     # 4. themes that became near-duplicates merge into the older or larger one (lineage: merged)
     merged: dict[str, list[str]] = {}
@@ -211,8 +219,12 @@ def themed(
     # 5. an existing theme that grew into two distinct groups splits (lineage: split)
     split: dict[str, list[str]] = {}
     grown = sorted(j for j in changed if j < len(ids) and ids[j] in base.ids)
+    if grown:
+        by_theme = np.argsort(assign, kind="stable")
+        bounds = np.searchsorted(assign[by_theme], np.arange(len(ids) + 1))
     for j in grown:
-        part = _split_part(emb, np.flatnonzero(assign == j), params)
+        members = by_theme[bounds[j] : bounds[j + 1]]
+        part = _split_part(emb, members, params)
         if part is None:
             continue
         tid = _theme_id([item_ids[i] for i in part], params.seed)
@@ -223,18 +235,21 @@ def themed(
         cents = np.vstack([cents, _unit(emb[part].mean(axis=0, keepdims=True))])
         weight = np.append(weight, float(part.size))
         assign[part] = len(ids) - 1
-        rest = np.flatnonzero(assign == j)
+        rest = np.setdiff1d(members, part, assume_unique=True)
         cents[j] = _unit(emb[rest].mean(axis=0, keepdims=True))[0]
         weight[j] = float(rest.size)
         split.setdefault(ids[j], []).append(tid)
 
     sim = np.zeros(n, dtype=np.float32)
     if ids and n:
-        full = emb @ cents.T
-        nearest = full.argmax(axis=1)
-        sim = np.where(
-            assign >= 0, full[np.arange(n), np.maximum(assign, 0)], full[np.arange(n), nearest]
-        ).astype(np.float32)
+        for a in range(0, n, CHUNK):
+            full = emb[a : a + CHUNK] @ cents.T
+            rows = np.arange(full.shape[0])
+            mine = assign[a : a + CHUNK]
+            nearest = full.argmax(axis=1)
+            sim[a : a + rows.size] = np.where(
+                mine >= 0, full[rows, np.maximum(mine, 0)], full[rows, nearest]
+            )
     members_per = (
         np.bincount(assign[assign >= 0], minlength=len(ids))
         if n
@@ -245,8 +260,22 @@ def themed(
     remap[keep] = np.arange(len(keep))
     assign = np.where(assign >= 0, remap[np.maximum(assign, 0)], -1)
     final = ThemeSet([ids[j] for j in keep], cents[keep], weight[keep].astype(np.int64))
-    labels = [final.ids[a] if a >= 0 else None for a in assign]
-    return Theming(labels, sim, final, [b for b in born if b in final.ids], merged, split)
+    labels = [final.ids[a] if a >= 0 else None for a in assign.tolist()]
+    return Theming(
+        labels, sim, final, [b for b in born if b in final.ids], merged, split, codes=assign
+    )
+
+
+def _by_order_key(item_ids: list[str], rows: np.ndarray, seed: int) -> np.ndarray:
+    """Positions in `rows` sorted by the items' seeded hash order (`_order_key`)."""
+    digests = [hashlib.sha1(f"{seed}:{item_ids[i]}".encode()).digest()[:8] for i in rows.tolist()]
+    keys = np.frombuffer(b"".join(digests), dtype=">u8")
+    order = np.argsort(keys, kind="stable")
+    if np.unique(keys).size != keys.size:  # practically never: fall back to the whole digest
+        order = np.array(
+            sorted(range(rows.size), key=lambda p: _order_key(item_ids[rows[p]], seed))
+        )
+    return order
 
 
 def _split_part(emb: np.ndarray, members: np.ndarray, params: ThemeParams) -> np.ndarray | None:
@@ -255,15 +284,28 @@ def _split_part(emb: np.ndarray, members: np.ndarray, params: ThemeParams) -> np
         return None
     from sklearn.cluster import KMeans
 
-    km = KMeans(n_clusters=2, n_init=1, random_state=params.seed).fit(emb[members])
+    # a large theme is split on an evenly spread sample of its members, the rest follow
+    fit = (
+        members
+        if members.size <= _SPLIT_SAMPLE
+        else members[np.linspace(0, members.size - 1, _SPLIT_SAMPLE).astype(np.int64)]
+    )
+    km = KMeans(n_clusters=2, n_init=1, random_state=params.seed).fit(emb[fit])
     halves = _unit(km.cluster_centers_)
-    sizes = np.bincount(km.labels_, minlength=2)
+    labels = (
+        km.labels_
+        if fit is members
+        else np.concatenate(
+            [km.predict(emb[members[a : a + CHUNK]]) for a in range(0, members.size, CHUNK)]
+        )
+    )
+    sizes = np.bincount(labels, minlength=2)
     if (
         sizes.min() < params.min_theme_size
         or float(halves[0] @ halves[1]) >= params.split_similarity
     ):
         return None
-    return members[km.labels_ == int(sizes.argmin())]
+    return members[labels == int(sizes.argmin())]
 
 
 def _merge_close(
@@ -338,12 +380,21 @@ def theme_groups(
 
 
 def representatives(
-    emb: np.ndarray, members: np.ndarray, centroid: np.ndarray, texts: list[str], k: int = 3
+    emb: np.ndarray,
+    members: np.ndarray,
+    centroid: np.ndarray,
+    texts: list[str],
+    k: int = 3,
+    sims: np.ndarray | None = None,
 ) -> list[int]:
-    """Indices of up to k members closest to the centroid with distinct texts (quotes)."""
+    """Indices of up to k members closest to the centroid with distinct texts (quotes).
+
+    `sims`: the members' similarities to the centroid when already known (saves a pass).
+    """
     if members.size == 0:
         return []
-    sims = emb[members] @ centroid
+    if sims is None:
+        sims = emb[members] @ centroid
     chosen: list[int] = []
     seen: set[str] = set()
     for idx in members[np.argsort(-sims, kind="stable")]:

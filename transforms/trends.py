@@ -102,38 +102,48 @@ def weighted_trends(
     (account, else customer id). `masks`: each segment's rows of `items` (segments may overlap).
     `levels` maps a level name to the column holding that level's key (default: theme ->
     theme_id); every level is tested in one false-discovery family.
+
+    Vectorised over items: every count is one `bincount` over (theme, period) codes per segment,
+    so a million items cost a few array passes, not a Python loop per theme.
     """
     levels = levels or {"theme": "theme_id"}
-    periods = sorted(items["period_start"].dropna().unique()) if len(items) else []
+    pcode, period_values = pd.factorize(items["period_start"], sort=True)
+    periods = list(period_values)
     if not periods:
         return pd.DataFrame(columns=_COLUMNS)
-    P, W, B = len(periods), params.window, params.baseline_periods
+    P = len(periods)
     pidx = {p: i for i, p in enumerate(periods)}
-    pi = items["period_start"].map(pidx).to_numpy()
+    pcode = np.asarray(pcode, dtype=np.int64)
     w = items["weight"].to_numpy(float)
+    scode, _ = pd.factorize(items["speaker"])  # -1: no speaker known
+    scode = np.asarray(scode, dtype=np.int64)
+    keys = {}
+    for level, column in levels.items():
+        code, uniq = pd.factorize(items[column], sort=True)
+        keys[level] = (np.asarray(code, dtype=np.int64), np.asarray(uniq, dtype=object))
     frames = []
     for seg, mask in masks.items():
-        m = np.asarray(mask, dtype=bool)
+        m = np.asarray(mask, dtype=bool) & (pcode >= 0)
         if not m.any():
             continue
         # the segment's totals per period: count, sum of weights, sum of squared weights
-        n = np.bincount(pi[m], minlength=P).astype(float)
-        nw = np.bincount(pi[m], weights=w[m], minlength=P)
-        nw2 = np.bincount(pi[m], weights=w[m] ** 2, minlength=P)
-        for level, column in levels.items():
-            sub = items[m & items[column].notna().to_numpy()]
-            for theme, rows in sub.groupby(column, sort=True):
-                tp = rows["period_start"].map(pidx).to_numpy()
-                tw = rows["weight"].to_numpy(float)
-                frame = _theme_rows(
-                    theme, seg, tp, tw, rows["speaker"].to_numpy(object), n, nw, nw2, P, W, B
-                )
-                frame["level"] = level
-                frames.append(frame)
+        n = np.bincount(pcode[m], minlength=P).astype(float)
+        nw = np.bincount(pcode[m], weights=w[m], minlength=P)
+        nw2 = np.bincount(pcode[m], weights=w[m] ** 2, minlength=P)
+        for level, (code, uniq) in keys.items():
+            sel = m & (code >= 0)
+            if not sel.any():
+                continue
+            frame = _level_rows(
+                code[sel], uniq, pcode[sel], w[sel], scode[sel], n, nw, nw2, P, params
+            )
+            frame["segment"] = seg
+            frame["level"] = level
+            frames.append(frame)
     if not frames:
         return pd.DataFrame(columns=_COLUMNS)
     df = pd.concat(frames, ignore_index=True)
-    df["period_start"] = [periods[i] for i in df["period_idx"]]
+    df["period_start"] = np.asarray(periods, dtype=object)[df["period_idx"].to_numpy()]
     df = _tests_and_flags(df, {t: pidx.get(fs, -1) for t, fs in first_seen.items()}, params)
     df["theme_label"] = df["theme_id"].map(labels)
     df["policy_version"] = policy_version
@@ -145,62 +155,83 @@ def weighted_trends(
 
 
 def _window_sum(series: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Sum of series[lo:hi] for each pair (hi exclusive), via cumulative sums."""
-    c = np.concatenate([[0.0], np.cumsum(series)])
-    return c[hi] - c[lo]
+    """Sum of series[..., lo:hi] for each pair (hi exclusive), via cumulative sums on the last axis."""
+    c = np.concatenate([np.zeros((*series.shape[:-1], 1)), np.cumsum(series, axis=-1)], axis=-1)
+    return c[..., hi] - c[..., lo]
 
 
-def _theme_rows(
-    theme: str,
-    seg: str,
+def _level_rows(
+    code: np.ndarray,
+    uniq: np.ndarray,
     tp: np.ndarray,
     tw: np.ndarray,
-    speakers: np.ndarray,
+    spk: np.ndarray,
     n: np.ndarray,
     nw: np.ndarray,
     nw2: np.ndarray,
     P: int,
-    W: int,
-    B: int,
+    params: TrendParams,
 ) -> pd.DataFrame:
-    x = np.bincount(tp, minlength=P).astype(float)
-    xw = np.bincount(tp, weights=tw, minlength=P)
-    xw2 = np.bincount(tp, weights=tw**2, minlength=P)
+    """Rows (theme x period, themes sorted, periods ascending) for one segment and level."""
+    K, W, B = uniq.size, params.window, params.baseline_periods
+    flat = code * P + tp
+    x = np.bincount(flat, minlength=K * P).reshape(K, P).astype(float)
+    xw = np.bincount(flat, weights=tw, minlength=K * P).reshape(K, P)
+    xw2 = np.bincount(flat, weights=tw**2, minlength=K * P).reshape(K, P)
+    present = np.flatnonzero(x.sum(axis=1) > 0)
+    # distinct speakers per theme and period, and per theme over each window of W periods
+    known = spk >= 0
+    n_spk = int(spk.max()) + 1 if known.any() else 1
+    # distinct (theme, speaker, period), sorted: a plain sort beats np.unique's hashing here
+    triple = np.sort((code[known] * n_spk + spk[known]) * P + tp[known])
+    triple = triple[np.r_[True, triple[1:] != triple[:-1]]] if triple.size else triple
+    pair, period = triple // P, triple % P
+    per_period = np.bincount((pair // n_spk) * P + period, minlength=K * P).reshape(K, P)
+    # a speaker counts in windows ending at p..p+W-1; a later period of the same speaker only
+    # adds the ends its predecessor's windows did not already cover
+    same = np.r_[False, pair[1:] == pair[:-1]]
+    prev_end = np.r_[0, period[:-1] + W]
+    start = np.where(same, np.maximum(period, prev_end), period)
+    stop = np.minimum(period + W, P)  # exclusive
+    ok = start < stop
+    theme = pair // n_spk
+    size = K * (P + 1)
+    diff = np.bincount(theme[ok] * (P + 1) + start[ok], minlength=size) - np.bincount(
+        theme[ok] * (P + 1) + stop[ok], minlength=size
+    )
+    win_accounts = np.cumsum(diff.reshape(K, P + 1), axis=1)[:, :P]
+    x, xw, xw2 = x[present], xw[present], xw2[present]
     ends = np.arange(P)
     lo = np.maximum(0, ends - W + 1)
     b_lo = np.maximum(0, lo - B)
-    per_period_accounts = [set() for _ in range(P)]
-    for p, s in zip(tp, speakers, strict=True):
-        if s is not None and not (isinstance(s, float) and np.isnan(s)):
-            per_period_accounts[p].add(s)
-    win_accounts = [len(set().union(*per_period_accounts[lo[t] : t + 1])) for t in ends]
     half = 1.96 * np.sqrt(xw2)
+    rep = lambda v: np.broadcast_to(v, x.shape).ravel()  # noqa: E731  (per-period series)
+    wsum = lambda v, a, b: _window_sum(np.broadcast_to(v, x.shape), a, b).ravel()  # noqa: E731
     return pd.DataFrame(
         {
-            "theme_id": theme,
-            "segment": seg,
-            "period_idx": ends,
-            "count": x.astype(np.int64),
-            "unique_accounts": [len(a) for a in per_period_accounts],
-            "weighted_score": xw,
-            "effective_n": np.divide(xw**2, xw2, out=np.zeros_like(xw), where=xw2 > 0),
-            "score_low": np.maximum(xw - half, 0.0),
-            "score_high": xw + half,
-            "share": np.divide(x, n, out=np.zeros_like(x), where=n > 0),
-            "weighted_share": np.divide(xw, nw, out=np.zeros_like(xw), where=nw > 0),
+            "theme_id": np.repeat(uniq[present], P),
+            "period_idx": np.tile(ends, present.size),
+            "count": x.ravel().astype(np.int64),
+            "unique_accounts": per_period[present].ravel().astype(np.int64),
+            "weighted_score": xw.ravel(),
+            "effective_n": np.divide(xw**2, xw2, out=np.zeros_like(xw), where=xw2 > 0).ravel(),
+            "score_low": np.maximum(xw - half, 0.0).ravel(),
+            "score_high": (xw + half).ravel(),
+            "share": np.divide(x, n, out=np.zeros_like(x), where=n > 0).ravel(),
+            "weighted_share": np.divide(xw, nw, out=np.zeros_like(xw), where=nw > 0).ravel(),
             # window and baseline aggregates (the test's inputs)
-            "window_count": _window_sum(x, lo, ends + 1).astype(np.int64),
-            "window_accounts": win_accounts,
-            "_xw": _window_sum(xw, lo, ends + 1),
-            "_nw": _window_sum(nw, lo, ends + 1),
-            "_nw2": _window_sum(nw2, lo, ends + 1),
-            "_n": _window_sum(n, lo, ends + 1),
-            "_x0": _window_sum(x, b_lo, lo),
-            "_n0": _window_sum(n, b_lo, lo),
-            "_xw0": _window_sum(xw, b_lo, lo),
-            "_nw0": _window_sum(nw, b_lo, lo),
-            "_nw20": _window_sum(nw2, b_lo, lo),
-            "_nb": (lo - b_lo).astype(float),
+            "window_count": wsum(x, lo, ends + 1).astype(np.int64),
+            "window_accounts": win_accounts[present].ravel(),
+            "_xw": wsum(xw, lo, ends + 1),
+            "_nw": wsum(nw, lo, ends + 1),
+            "_nw2": wsum(nw2, lo, ends + 1),
+            "_n": wsum(n, lo, ends + 1),
+            "_x0": wsum(x, b_lo, lo),
+            "_n0": wsum(n, b_lo, lo),
+            "_xw0": wsum(xw, b_lo, lo),
+            "_nw0": wsum(nw, b_lo, lo),
+            "_nw20": wsum(nw2, b_lo, lo),
+            "_nb": rep((lo - b_lo).astype(float)),
         }
     )
 

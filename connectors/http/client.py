@@ -302,6 +302,15 @@ class HttpClient:
 
     def _records(self, response: requests.Response, selector: Selector | None) -> list[Any]:
         body = response.json()
+        if isinstance(selector, str) and not (
+            isinstance(body, dict)
+            or (isinstance(body, list) and selector.split(".")[0].lstrip("-").isdigit())
+        ):  # an error page or garbage with 200 must not pass for an empty last page
+            raise SourceError(
+                f"source {self.source!r}: expected a JSON object with {selector!r} in the body "
+                f"of {self.masker.mask(response.url)}, got {type(body).__name__}",
+                source=self.source,
+            )
         found = body if selector is None else select(body, selector)
         if found is None:
             return []
