@@ -12,7 +12,7 @@ from flows.faults import crash_point
 from flows.runtime import context, emit, logger
 
 
-@task(retries=2, retry_delay_seconds=[2, 10], tags=["chorus-ingest"])
+@task(retries=2, retry_delay_seconds=[2, 10])  # I/O: retried with backoff
 def ingest_source(config_path: str, source: str) -> dict[str, int]:
     """Land every new batch of one source; returns counts."""
     cfg, lake = context(config_path)
