@@ -12,9 +12,8 @@ feedback, Markdown notes) plus Zendesk through the local vendor sandbox (3 recor
 the cursor commits page by page). The run: ingest + process, new files dropped (an update, a
 new month, two versions of one item, bad rows), ingest + process again, then themes and report.
 
-The Great Expectations quality gate is replaced by a pass-through in these children: it takes
-about 4 s a run, and on this data it refuses no row, so it writes nothing to the lake
-(tests/test_reconcile.py runs it for real).
+The Great Expectations quality gate passes rows through here: it takes about 4 s a run and on
+this data refuses no row, so it writes nothing to the lake (tests/test_reconcile.py runs it).
 """
 
 from __future__ import annotations
@@ -225,7 +224,7 @@ def project(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="module")
-def clean(project, tmp_path_factory: pytest.TempPathFactory):
+def clean(project, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest):
     """A clean run in this process (which warms every import, the embedding model and the
     language identifier for the children forked later): the project as it stood before each
     step, the crash points passed in each step in order, and the final lake's content.
@@ -272,7 +271,8 @@ def clean(project, tmp_path_factory: pytest.TempPathFactory):
             hits.append((step, name, seen[name], path))
         yield base, content, hits
     torch.set_num_threads(threads)
-    print(RESULTS)
+    with request.config.pluginmanager.get_plugin("capturemanager").global_and_fixture_disabled():
+        print("\ncrash tests:", json.dumps(RESULTS, indent=1))  # shown even when captured
 
 
 def kill_points(hits: list[tuple[int, str, int, str]]) -> list[tuple[int, str, int]]:

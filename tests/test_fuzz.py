@@ -35,6 +35,7 @@ from tests.httpserver import LocalServer, Reply, Seen
 
 pytestmark = pytest.mark.slow
 RUN: dict[str, int] = {}  # examples run, per test
+CHECKED = {"row dates": 0, "rows": 0, "quarantined": 0}  # what the item examples came to
 FUZZ = settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 
 
@@ -47,6 +48,7 @@ def count_examples(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
     yield
     total = sum(RUN.values())
     line = f"fuzz examples run: {total} ({', '.join(f'{k} {v}' for k, v in sorted(RUN.items()))})"
+    line += "; items: " + ", ".join(f"{v} {k}" for k, v in CHECKED.items())
     (tmp_path_factory.getbasetemp() / "fuzz_examples.txt").write_text(line + "\n")
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     capture = request.config.pluginmanager.get_plugin("capturemanager")
@@ -344,6 +346,9 @@ def test_every_item_is_a_correct_row_or_quarantined_with_a_reason(
     for sid, when in truth.items():
         if sid in stored:
             assert stored[sid].to_pydatetime() == when, (sid, when, stored[sid])
+            CHECKED["row dates"] += 1
+    CHECKED["rows"] += len(fb)
+    CHECKED["quarantined"] += len(q)
     for sid in stored:
         assert sid in truth or sid in {str(i["id"]) for i in items}
     if len(fb):

@@ -27,7 +27,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +83,7 @@ def model_files(
         for p in src.rglob("*")
         if p.is_file() and p.suffix in (".json", ".safetensors", ".bin", ".txt", ".model")
     )
-    versions = {k: version(k) for k in ("onnxruntime", "torch", "transformers", "onnx")}
+    versions = {k: _version(k) for k in ("onnxruntime", "torch", "transformers", "onnx")}
     key = {"src": str(src), "files": stamp, "versions": versions, "recipe": RECIPE}
     key["reduce_range"] = not fast_int8_dot()
     digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
@@ -91,6 +91,13 @@ def model_files(
     folder = Path(cache_dir) if cache_dir else default_cache_dir()
     base = folder / "onnx" / f"{slug}-{digest}"
     return base.with_suffix(".onnx"), base.with_suffix(".json")
+
+
+def _version(package: str) -> str:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return ""
 
 
 def _sha256(path: Path) -> str:

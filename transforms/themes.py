@@ -240,16 +240,16 @@ def themed(
         weight[j] = float(rest.size)
         split.setdefault(ids[j], []).append(tid)
 
+    # similarity to the own centroid (a row-wise dot), or to the nearest one when unassigned
     sim = np.zeros(n, dtype=np.float32)
     if ids and n:
         for a in range(0, n, CHUNK):
-            full = emb[a : a + CHUNK] @ cents.T
-            rows = np.arange(full.shape[0])
             mine = assign[a : a + CHUNK]
-            nearest = full.argmax(axis=1)
-            sim[a : a + rows.size] = np.where(
-                mine >= 0, full[rows, np.maximum(mine, 0)], full[rows, nearest]
+            sim[a : a + mine.size] = np.einsum(
+                "ij,ij->i", emb[a : a + CHUNK], cents[np.maximum(mine, 0)]
             )
+        out = np.flatnonzero(assign < 0)
+        sim[out] = nearest_centroid(emb, cents, out)[1]
     members_per = (
         np.bincount(assign[assign >= 0], minlength=len(ids))
         if n

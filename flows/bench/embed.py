@@ -107,7 +107,7 @@ def run(quick: bool = False) -> dict[str, float]:
 
     cores = cpu_count()
     torch.set_num_threads(cores)
-    n, rounds = (400, 2) if quick else (2500, 2)
+    n, rounds = (400, 2) if quick else (2000, 2)
     unique = corpus(n)
     mix = with_repeats(unique)
     words = np.array([len(t.split()) for t in unique])

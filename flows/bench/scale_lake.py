@@ -164,7 +164,11 @@ def build_lake(root: Path, n_rows: int, n_topics: int = 240, seed: int = 7) -> d
     week = secs // (7 * 86400)
     sizes = 1.0 / np.arange(1, n_topics + 1) ** 0.8
     base_p = sizes[rng.permutation(n_topics)]
-    planted = Planted(*[int(t) for t in rng.choice(n_topics, 4, replace=False)])
+    # planted trends on mid-sized topics (ranks 10 to 60 by size), visible at any scale
+    ranked = np.argsort(-base_p, kind="stable")
+    planted = Planted(
+        *[int(t) for t in rng.choice(ranked[min(10, n_topics - 4) : 60], 4, replace=False)]
+    )
     recent = week >= WEEKS - 4
     ent = has_acc & enterprise_acct[acc]
     topic = np.empty(n_rows, dtype=np.int64)
