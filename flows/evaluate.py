@@ -223,11 +223,24 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"stable ids: same data from scratch identical={s['fresh_identical']}, re-run unchanged={s['rerun_identical']}"
         )
+    print("\n## Personal-data detection per kind (span level; tests/data corpora)")
+    print(_pii_report())
     print(
         f"eval: nmi={q['nmi']:.3f} bertopic_nmi={q['bertopic_nmi']:.3f} unassigned={q['unassigned']:.3f} "
         f"trend_recall={np.mean(recalls):.2f} trend_precision={np.mean(precisions):.2f} stable_ids={'yes' if stable else 'no'}"
     )
     return 0
+
+
+def _pii_report() -> str:
+    """tests/pii_eval.py's per-kind tables (the corpora live beside the tests)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "tests" / "pii_eval.py"
+    spec = importlib.util.spec_from_file_location("chorus_pii_eval", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.pii_report()
 
 
 if __name__ == "__main__":

@@ -62,7 +62,7 @@ class Theming:
         return sum(a is None for a in self.assignment) / max(1, len(self.assignment))
 
 
-_SPLIT_SAMPLE = 5000  # members a split is fitted on (themes larger than this are sampled)
+_SPLIT_SAMPLE = 2000  # members a split is fitted on (themes larger than this are sampled)
 _REFINE_SAMPLE = 100_000  # pool items the refining steps but the last run on (larger pools)
 
 
@@ -283,6 +283,7 @@ def _split_part(emb: np.ndarray, members: np.ndarray, params: ThemeParams) -> np
     if members.size < 2 * params.min_theme_size:
         return None
     from sklearn.cluster import KMeans
+    from threadpoolctl import threadpool_limits
 
     # a large theme is split on an evenly spread sample of its members, the rest follow
     fit = (
@@ -290,20 +291,20 @@ def _split_part(emb: np.ndarray, members: np.ndarray, params: ThemeParams) -> np
         if members.size <= _SPLIT_SAMPLE
         else members[np.linspace(0, members.size - 1, _SPLIT_SAMPLE).astype(np.int64)]
     )
-    km = KMeans(n_clusters=2, n_init=1, random_state=params.seed).fit(emb[fit])
-    halves = _unit(km.cluster_centers_)
-    labels = (
-        km.labels_
-        if fit is members
-        else np.concatenate(
-            [km.predict(emb[members[a : a + CHUNK]]) for a in range(0, members.size, CHUNK)]
+    with threadpool_limits(limits=1):  # small problems: extra threads only wait on each other
+        km = KMeans(n_clusters=2, n_init=1, random_state=params.seed).fit(emb[fit])
+        halves = _unit(km.cluster_centers_)
+        if float(halves[0] @ halves[1]) >= params.split_similarity:
+            return None
+        labels = (
+            km.labels_
+            if fit is members
+            else np.concatenate(
+                [km.predict(emb[members[a : a + CHUNK]]) for a in range(0, members.size, CHUNK)]
+            )
         )
-    )
     sizes = np.bincount(labels, minlength=2)
-    if (
-        sizes.min() < params.min_theme_size
-        or float(halves[0] @ halves[1]) >= params.split_similarity
-    ):
+    if sizes.min() < params.min_theme_size:
         return None
     return members[labels == int(sizes.argmin())]
 
