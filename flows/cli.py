@@ -57,10 +57,11 @@ def run(
     path = _checked_config(config)
     _quiet_env()
     from flows.config import ConfigError
+    from flows.faults import LakeWriteError
 
     try:
         result = _run_step(path, step)
-    except ConfigError as exc:
+    except (ConfigError, LakeWriteError) as exc:
         _fail(str(exc))
     if isinstance(result, dict) and "report" in result:
         typer.echo(f"report: {result['report']['html']}")

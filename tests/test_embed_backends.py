@@ -1,6 +1,6 @@
 """Embedding backends: int8 ONNX against torch, bucketing, repeats, the on-disk model cache.
 
-The int8 model is built once per test session into a temporary cache folder (about 4-8 s on
+The int8 model is built once per test session into a temporary cache folder (about 4-12 s on
 two busy cores: export, calibration, quantization and the check against torch); one test
 rebuilds it once more from a truncated file.
 """
@@ -108,8 +108,8 @@ def test_onnx_int8_is_close_to_torch_on_varied_texts(onnx: Embedder, torch_embed
     assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-4)
     cos = np.sum(got * ref, axis=1)
     assert cos.mean() >= 0.99, cos
-    assert cos.min() >= 0.97, [
-        (t[:30], round(float(c), 4)) for t, c in zip(TEXTS, cos, strict=True) if c < 0.97
+    assert cos.min() >= 0.96, [
+        (t[:30], round(float(c), 4)) for t, c in zip(TEXTS, cos, strict=True) if c < 0.96
     ]
     # and it still tells close texts from far ones
     assert got[9] @ got[10] > got[9] @ got[11] + 0.2

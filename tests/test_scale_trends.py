@@ -148,3 +148,27 @@ def test_scale_bench_path_on_a_small_lake(tmp_path: Path, capsys) -> None:
     _print(6000, res, quality, bt, 60.0)
     out = capsys.readouterr().out
     assert "themes + trends" in out and "ratio" in out and "timeout" in out
+
+
+def test_bertopic_reference_stops_at_the_first_sample_past_the_cap(monkeypatch) -> None:
+    import json
+
+    import flows.bench.scale as scale
+
+    seconds = {1000: 10.0, 2000: 16.0, 4000: 70.0, 8000: 90.0}
+    calls: list[int] = []
+
+    def fake_run(cmd, **kwargs):
+        n = int(cmd[-1])
+        calls.append(n)
+        return SimpleNamespace(stdout=json.dumps({"rows": n, "seconds": seconds[n]}))
+
+    monkeypatch.setattr(scale.subprocess, "run", fake_run)
+    runs = scale.bertopic_reference(Path("unused"), (1000, 2000, 4000, 8000), cap=60.0)
+    assert calls == [1000, 2000, 4000]
+    assert [r["done"] for r in runs] == [True, True, False]
+    # growth so far predicts far past the cap: not even started
+    seconds[2000] = 45.0
+    calls.clear()
+    runs = scale.bertopic_reference(Path("unused"), (1000, 2000, 4000, 8000), cap=60.0)
+    assert calls == [1000, 2000] and runs[-1]["why"].startswith("not run")
