@@ -32,7 +32,7 @@ def run(quick: bool = False) -> dict[str, float]:
     from flows.demo.sandbox import write_vendor_files
     from flows.demo.vendor_data import vendor_data
 
-    n = 3_000 if quick else 20_000
+    n = 3_000 if quick else 40_000
     with (
         tempfile.TemporaryDirectory(prefix="chorus-bench-incr-") as tmp,
         prefect_test_harness(server_startup_timeout=120),
