@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from typing import Any
 
 import orjson
@@ -87,8 +88,18 @@ def encode_raw(doc: dict[str, Any]) -> bytes:
 
 
 def decode_raw(data: bytes) -> dict[str, Any]:
-    text = gzip.decompress(data)
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
+    return loads_exact(gzip.decompress(data))
+
+
+# 19+ digits may not fit 64 bits: orjson would turn such an integer into a float
+_LONG_NUMBER = re.compile(rb"\d{19,}")
+
+
+def loads_exact(text: bytes) -> Any:
+    """JSON with orjson's speed and json's exact big integers (ids past 64 bits stay exact)."""
+    if _LONG_NUMBER.search(text) is None:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -389,6 +390,9 @@ def _origin(parts: SplitResult) -> tuple[str, str, int | None]:
     return parts.scheme, (parts.hostname or "").lower(), parts.port or default
 
 
+_LONG_NUMBER = re.compile(rb"\d{19,}")  # may not fit 64 bits
+
+
 def _parse_once(response: requests.Response) -> None:
     """`response.json()` parses the body once (orjson) and hands the same object to every caller:
     the truncation check, the records selector and the paginator each used to parse it again."""
@@ -399,8 +403,11 @@ def _parse_once(response: requests.Response) -> None:
         if kwargs:
             return plain(**kwargs)
         if not parsed:
+            body = response.content
             try:
-                parsed.append(orjson.loads(response.content))
+                if _LONG_NUMBER.search(body) is not None:  # orjson turns > 64-bit ints into floats
+                    raise orjson.JSONDecodeError("long number", "", 0)
+                parsed.append(orjson.loads(body))
             except orjson.JSONDecodeError:
                 parsed.append(plain())  # raises requests' own error, or handles what orjson cannot
         return parsed[0]
