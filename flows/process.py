@@ -21,7 +21,7 @@ from flows.config import ChorusConfig
 from flows.faults import crash_point
 from flows.lake import Lake, RawBatch
 from flows.quality import QualityGate
-from flows.runtime import context, emit, logger, progress, pseudonym_key
+from flows.runtime import as_writer, context, emit, logger, progress, pseudonym_key
 from flows.steps import (
     ProcessStats,
     canonical_rows,
@@ -227,7 +227,7 @@ def prepare_chunk(config_path: str, batches: list[RawBatch], now: datetime) -> P
     return prepare(cfg, lake, batches, now)
 
 
-@task(tags=["chorus-feedback-writer"], cache_policy=NO_CACHE)
+@task(cache_policy=NO_CACHE)  # tagged chorus-feedback-writer by as_writer
 def commit_chunk(
     config_path: str, prep: Prepared, now: datetime, gate: QualityGate
 ) -> ProcessStats:
@@ -244,6 +244,7 @@ def process(config_path: str, sources: list[str] | None = None) -> dict:
     chunks = plan_chunks(lake, paths, cfg.processing.chunk_rows)
     gate = QualityGate(cfg, lake, now)
     stats = ProcessStats()
+    commit_task = as_writer(commit_chunk, "chorus-feedback-writer")
     ahead = max(2, cfg.processing.dask_workers + 1)  # prepared chunks held at once, bounded
     futures = [prepare_chunk.submit(config_path, c, now) for c in chunks[:ahead]]
     for i in range(len(chunks)):
@@ -251,7 +252,7 @@ def process(config_path: str, sources: list[str] | None = None) -> dict:
         futures[i] = None  # type: ignore[call-overload]  # free the chunk once committed
         if i + ahead < len(chunks):
             futures.append(prepare_chunk.submit(config_path, chunks[i + ahead], now))
-        merge_stats(stats, commit_chunk(config_path, prep, now, gate))
+        merge_stats(stats, commit_task(config_path, prep, now, gate))
     out = finish(lake, stats, now)
     return {**out, "chunks": len(chunks)}
 

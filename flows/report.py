@@ -11,11 +11,11 @@ from prefect import flow, task
 
 from flows.analysis import compute_trends, items_frame, newest_flags, update_themes
 from flows.artifacts import publish_report_artifacts
-from flows.runtime import context, emit, logger, pseudonym_key
+from flows.runtime import as_writer, context, emit, logger, pseudonym_key
 from schemas.tables import THEMES_SCHEMA
 
 
-@task(tags=["chorus-themes-writer"])
+@task  # tagged chorus-themes-writer by as_writer
 def themes_step(config_path: str) -> dict[str, Any]:
     cfg, lake = context(config_path)
     run = update_themes(lake, cfg)
@@ -30,7 +30,7 @@ def themes_step(config_path: str) -> dict[str, Any]:
     return asdict(run)
 
 
-@task(tags=["chorus-trends-writer"])
+@task  # tagged chorus-trends-writer by as_writer
 def report_step(config_path: str, counts: dict[str, Any] | None = None) -> dict[str, str]:
     """Trends to trends/, then the report files; returns their paths."""
     from flows.render import html_report, markdown_report
@@ -79,5 +79,5 @@ def report_step(config_path: str, counts: dict[str, Any] | None = None) -> dict[
 
 @flow(name="chorus-report", log_prints=True)
 def report(config_path: str, counts: dict[str, Any] | None = None) -> dict[str, str]:
-    themes_step(config_path)
-    return report_step(config_path, counts)
+    as_writer(themes_step, "chorus-themes-writer")(config_path)
+    return as_writer(report_step, "chorus-trends-writer")(config_path, counts)

@@ -62,18 +62,31 @@ def emit(name: str, resource_id: str, payload: dict[str, Any], **labels: str) ->
         logger().warning("could not emit %s: %s", EVENTS[name], exc)
 
 
-def _events_reachable() -> bool:
-    """Inside a flow or task run, or with a configured Prefect API (env var or the active Prefect
-    profile); plain function calls elsewhere emit nothing."""
+def api_server_configured() -> bool:
+    """A Prefect API server is named (env var or the active profile), not the ephemeral one."""
     if os.environ.get("PREFECT_API_URL"):
         return True
     try:
         from prefect.settings import get_current_settings
 
-        if get_current_settings().api.url:
-            return True
+        return bool(get_current_settings().api.url)
     except Exception:  # pragma: no cover - prefect is always installed
-        pass
+        return False
+
+
+def as_writer(task: Any, tag: str) -> Any:
+    """`task` tagged as the writer of one dataset when a Prefect server holds the tag concurrency
+    limits (`chorus deploy` sets them to 1), so no two flows write that dataset at once. Under
+    the ephemeral API there are no limits, and a tagged task would pay a slot round trip (0.3 to
+    2 s) for nothing; the lake's own lock still serialises writers there."""
+    return task.with_options(tags={tag}) if api_server_configured() else task
+
+
+def _events_reachable() -> bool:
+    """Inside a flow or task run, or with a configured Prefect API (env var or the active Prefect
+    profile); plain function calls elsewhere emit nothing."""
+    if api_server_configured():
+        return True
     try:
         from prefect.context import FlowRunContext, TaskRunContext
 
