@@ -298,3 +298,17 @@ def test_signed_webhook_triggers_processing_and_report_on_a_real_server(prefect_
                 proc.wait(20)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def test_writer_tasks_carry_their_tag_only_against_a_server(monkeypatch):
+    from flows.process import commit_chunk
+    from flows.report import report_step, themes_step
+    from flows.runtime import as_writer
+
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:4200/api")
+    assert as_writer(commit_chunk, "chorus-feedback-writer").tags == {"chorus-feedback-writer"}
+    assert as_writer(themes_step, "chorus-themes-writer").tags == {"chorus-themes-writer"}
+    assert as_writer(report_step, "chorus-trends-writer").tags == {"chorus-trends-writer"}
+    monkeypatch.delenv("PREFECT_API_URL")
+    monkeypatch.setattr("flows.runtime.api_server_configured", lambda: False)
+    assert as_writer(commit_chunk, "chorus-feedback-writer").tags == set()
