@@ -19,6 +19,7 @@ import pytest
 import requests
 
 from flows.deploy import WRITER_TAGS, render_deployments
+from tests.webhook_payloads import github_issue
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "whsec-test-only-not-a-secret"
@@ -30,7 +31,7 @@ sources:
   - name: gh_issues
     type: github
     base_url: http://127.0.0.1:9/github
-    repository: acme/mobile-app
+    repository: acme/widgets
     credentials: {token: {env: CHORUS_TEST_GH_TOKEN}}
     webhook_secret: {env: CHORUS_TEST_GH_WEBHOOK_SECRET}
     schedule: "0 0 1 1 *"
@@ -167,28 +168,7 @@ def _github_delivery(body: bytes, secret: str) -> dict[str, str]:
 
 
 def _issue_event() -> bytes:
-    issue = {
-        "id": 1347,
-        "node_id": "MDU6SXNzdWUxMzQ3",
-        "number": 1347,
-        "html_url": "https://github.com/acme/mobile-app/issues/1347",
-        "title": "Offline mode loses my draft",
-        "body": "When the train goes into a tunnel the app drops my unsent draft. Please keep drafts offline.",
-        "state": "open",
-        "user": {"login": "tester-octo", "id": 583231, "type": "User"},
-        "labels": [{"name": "beta"}],
-        "comments": 0,
-        "created_at": "2026-11-23T09:12:00Z",
-        "updated_at": "2026-11-23T09:12:00Z",
-        "author_association": "NONE",
-    }
-    payload = {
-        "action": "opened",
-        "issue": issue,
-        "repository": {"id": 1296269, "full_name": "acme/mobile-app"},
-        "sender": {"login": "tester-octo", "id": 583231, "type": "User"},
-    }
-    return json.dumps(payload).encode()
+    return json.dumps(github_issue("opened")).encode()
 
 
 def test_signed_webhook_triggers_processing_and_report_on_a_real_server(prefect_server, tmp_path):
