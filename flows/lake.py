@@ -25,7 +25,13 @@ import pyarrow.parquet as pq
 
 from flows.commit import roll_forward
 from flows.faults import LakeWriteError, crash_point
-from flows.lake_rows import _latest_per_id, _merge_partition, decode_raw, encode_raw
+from flows.lake_rows import (
+    _latest_per_id,
+    _merge_partition,
+    decode_raw,
+    encode_raw,
+    raw_item_count,
+)
 from schemas.catalog import CATALOG
 from schemas.feedback import FEEDBACK_SCHEMA
 
@@ -175,6 +181,12 @@ class Lake:
         with self.fs.open(batch.path, "rb") as fh:
             return decode_raw(fh.read())
 
+    def raw_item_count(self, batch: RawBatch) -> int:
+        """Items in a landed batch, from its first bytes (older batches: by reading it)."""
+        with self.fs.open(batch.path, "rb", block_size=4096) as fh:
+            count = raw_item_count(fh.read(256))
+        return count if count is not None else len(self.read_raw(batch).get("items", []))
+
     # ---- feedback: upsert by feedback_id ----------------------------------------------
     def _feedback_partitions(self) -> list[tuple[str, str, str]]:
         base = self.dataset_path("feedback")
@@ -217,7 +229,8 @@ class Lake:
         with self.lock("feedback"):
             crash_point("lake.upsert.locked")
             index = self.feedback_index()
-            home = dict(
+            index = index.filter(pc.is_in(index["feedback_id"], value_set=rows["feedback_id"]))
+            home = dict(  # where each already stored item lives: it stays there
                 zip(
                     index["feedback_id"].to_pylist(),
                     zip(
@@ -235,12 +248,14 @@ class Lake:
                     strict=True,
                 )
             ]
+            order = sorted(range(len(keys)), key=keys.__getitem__)  # stable: delivery order kept
+            rows, keys = rows.take(pa.array(order, pa.int64())), [keys[i] for i in order]
             groups: dict[tuple[str, str], list[int]] = {}
             for i, key in enumerate(keys):
-                groups.setdefault(key, []).append(i)
+                groups.setdefault(key, [i, 0])[1] += 1  # partition -> [first row, row count]
             inserted = updated = unchanged = stale = written = 0
-            for (source, month), idx in sorted(groups.items()):
-                incoming = rows.take(idx)
+            for (source, month), (first, count) in sorted(groups.items()):
+                incoming = rows.slice(first, count)
                 if (
                     incoming["created_month"][0].as_py() != month
                 ):  # an item keeps its first partition

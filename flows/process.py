@@ -164,7 +164,7 @@ def plan_chunks(
             chunks.append([])
             size = 0
         chunks[-1].append(batch)
-        size += len(lake.read_raw(batch).get("items", [])) if chunk_rows > 1 else chunk_rows
+        size += lake.raw_item_count(batch) if chunk_rows > 1 else chunk_rows
     return chunks
 
 

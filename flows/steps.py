@@ -21,7 +21,7 @@ from flows.lake import Lake, RawBatch
 from schemas.feedback import EMBEDDING_DIM, FEEDBACK_SCHEMA, FEEDBACK_SCHEMA_VERSION, SOURCE_KINDS
 from transforms import classify, ids
 from transforms.embed import Embedder, embeddings_for
-from transforms.normalize import detected_language, normalized_text
+from transforms.normalize import detected_languages, normalized_text
 from transforms.redact import redacted
 
 MAX_TEXT_CHARS = 200_000
@@ -156,7 +156,9 @@ def canonical_rows(
             )
             continue
         for row in rows:
-            row.update((k, utf8_safe(v)) for k, v in row.items())
+            for k, v in row.items():  # ASCII strings (most) are UTF-8 safe as they are
+                if (type(v) is str and not v.isascii()) or type(v) is list:
+                    row[k] = utf8_safe(v)
             row["text"] = normalized_text(row.get("text") or "")
             row["title"] = normalized_text(row.get("title") or "") or None
             problems = row_problems(row, now)
@@ -178,6 +180,29 @@ def canonical_rows(
     return good, bad
 
 
+# feedback columns a canonical row may carry as they are (the rest are computed here)
+_COMPUTED = {
+    "feedback_id",
+    "account_id",
+    "customer_id",
+    "title",
+    "text",
+    "is_internal",
+    "updated_at",
+    "ingested_at",
+    "language",
+    "feedback_type",
+    "sentiment",
+    "text_hash",
+    "pii_redactions",
+    "embedding",
+    "embedding_model",
+    "schema_version",
+    "created_month",
+}
+_PASSED = [name for name in FEEDBACK_SCHEMA.names if name not in _COMPUTED]
+
+
 def enriched_table(
     rows: list[dict[str, Any]],
     cfg: ChorusConfig,
@@ -189,47 +214,61 @@ def enriched_table(
 
     A row without an account gets the one its author's e-mail domain names in the customers
     table (`domains` column), so beta testers and survey respondents count for their company.
+    Built column by column (languages detected in one batch, pseudonyms computed once per
+    distinct value): about twice as fast as a table of row dicts.
     """
     domain_accounts = domain_accounts or {}
     internal_domains = {d.lower() for d in cfg.internal_domains}
-    out, embed_texts = [], []
+    cols: dict[str, list[Any]] = {name: [r.get(name) for r in rows] for name in _PASSED}
+    titles, texts, fulls, kinds, internals, accounts, customers = [], [], [], [], [], [], []
+    pseudonyms: dict[tuple[str | None, str], str | None] = {}
+
+    def pseudonym(value: str | None, prefix: str) -> str | None:
+        got = pseudonyms.get((value, prefix), pseudonyms)
+        if got is pseudonyms:
+            got = pseudonyms[value, prefix] = ids.pseudonym(value, key, prefix)
+        return got  # type: ignore[return-value]
+
     for row in rows:
         title = redacted(row["title"]) if row.get("title") else None
         body = redacted(row["text"])
-        text = body.text
-        full = ids.content_text(title.text if title else None, text, row.get("source_kind"))
-        domain = ids.email_domain(row.get("customer_id"))
-        internal = bool(row.get("is_internal")) or (domain in internal_domains if domain else False)
-        created: datetime = row["created_at"]
-        out.append(
-            {
-                **{k: row.get(k) for k in FEEDBACK_SCHEMA.names if k in row},
-                "feedback_id": ids.feedback_id(row["source"], row["source_id"]),
-                "account_id": ids.pseudonym(
-                    row.get("account_id")
-                    or (None if internal else domain_accounts.get(domain or "")),
-                    key,
-                    "acct",
-                ),
-                "customer_id": ids.pseudonym(row.get("customer_id"), key, "cust"),
-                "title": title.text if title else None,
-                "text": text,
-                "is_internal": internal,
-                "updated_at": row.get("updated_at") or created,
-                "ingested_at": now,
-                "language": detected_language(full),
-                "feedback_type": classify.feedback_type(full) if full.strip() else "other",
-                "sentiment": classify.sentiment(full, row.get("rating"), row.get("nps")),
-                "text_hash": ids.text_hash(full),
-                "pii_redactions": list((title.kinds if title else ()) + body.kinds),
-                "embedding": None,
-                "embedding_model": None,
-                "schema_version": FEEDBACK_SCHEMA_VERSION,
-                "created_month": created.strftime("%Y-%m"),
-            }
+        titles.append(title.text if title else None)
+        texts.append(body.text)
+        fulls.append(
+            ids.content_text(title.text if title else None, body.text, row.get("source_kind"))
         )
-        embed_texts.append(full)
-    return pa.Table.from_pylist(out, schema=FEEDBACK_SCHEMA), embed_texts
+        kinds.append(list((title.kinds if title else ()) + body.kinds))
+        customer = row.get("customer_id")
+        domain = ids.email_domain(customer)
+        internal = bool(row.get("is_internal")) or (domain in internal_domains if domain else False)
+        internals.append(internal)
+        account = row.get("account_id") or (None if internal else domain_accounts.get(domain or ""))
+        accounts.append(pseudonym(account, "acct"))
+        customers.append(pseudonym(customer, "cust"))
+    created = cols["created_at"]
+    cols.update(
+        feedback_id=[ids.feedback_id(r["source"], r["source_id"]) for r in rows],
+        account_id=accounts,
+        customer_id=customers,
+        title=titles,
+        text=texts,
+        is_internal=internals,
+        updated_at=[r.get("updated_at") or c for r, c in zip(rows, created, strict=True)],
+        ingested_at=[now] * len(rows),
+        language=detected_languages(fulls),
+        feedback_type=[classify.feedback_type(f) if f.strip() else "other" for f in fulls],
+        sentiment=[
+            classify.sentiment(f, r.get("rating"), r.get("nps"))
+            for f, r in zip(fulls, rows, strict=True)
+        ],
+        text_hash=[ids.text_hash(f) for f in fulls],
+        pii_redactions=kinds,
+        embedding=[None] * len(rows),
+        embedding_model=[None] * len(rows),
+        schema_version=[FEEDBACK_SCHEMA_VERSION] * len(rows),
+        created_month=[f"{c.year:04d}-{c.month:02d}" for c in created],
+    )
+    return pa.Table.from_pydict(cols, schema=FEEDBACK_SCHEMA), fulls
 
 
 def with_embeddings(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import random
-import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from connectors.http.ratelimit import (
     is_rate_limited,
     server_wait,
 )
+from connectors.jsonexact import may_hold_long_integer
 
 _URLLIB3_LOGGER = "urllib3.connectionpool"  # logs request lines, query strings included
 _RETRYABLE_EXC = (
@@ -390,9 +390,6 @@ def _origin(parts: SplitResult) -> tuple[str, str, int | None]:
     return parts.scheme, (parts.hostname or "").lower(), parts.port or default
 
 
-_LONG_NUMBER = re.compile(rb"\d{19,}")  # may not fit 64 bits
-
-
 def _parse_once(response: requests.Response) -> None:
     """`response.json()` parses the body once (orjson) and hands the same object to every caller:
     the truncation check, the records selector and the paginator each used to parse it again."""
@@ -405,7 +402,7 @@ def _parse_once(response: requests.Response) -> None:
         if not parsed:
             body = response.content
             try:
-                if _LONG_NUMBER.search(body) is not None:  # orjson turns > 64-bit ints into floats
+                if may_hold_long_integer(body):  # orjson turns > 64-bit ints into floats
                     raise orjson.JSONDecodeError("long number", "", 0)
                 parsed.append(orjson.loads(body))
             except orjson.JSONDecodeError:
