@@ -129,7 +129,9 @@ class EmbeddingConfig(_Strict):
     batch_size: Annotated[int, Field(ge=1, le=4096)] = 64
     # auto: torch float16 on a CUDA GPU, else int8 ONNX on CPU (torch if the model cannot export)
     backend: Literal["auto", "torch", "onnx-int8"] = "auto"
-    cache_dir: str | None = None  # built ONNX models; default $XDG_CACHE_HOME/chorus or ~/.cache/chorus
+    cache_dir: str | None = (
+        None  # built ONNX models; default $XDG_CACHE_HOME/chorus or ~/.cache/chorus
+    )
 
 
 class ProcessingConfig(_Strict):
@@ -139,6 +141,10 @@ class ProcessingConfig(_Strict):
     task_runner: Literal["default", "dask"] = "default"
     dask_workers: Annotated[int, Field(ge=1, le=64)] = 2
     chunk_rows: Annotated[int, Field(ge=1)] = 20_000  # rows per chunk task (whole raw batches)
+    # processes that parse, redact and pseudonymise chunks side by side under the default task
+    # runner (0: one per CPU core; 1: in the flow's own process). Used when a run has at least
+    # two chunks; the Dask runner's workers are processes already.
+    parse_workers: Annotated[int, Field(ge=0, le=64)] = 0
 
 
 class WebhooksConfig(_Strict):

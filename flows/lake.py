@@ -248,8 +248,19 @@ class Lake:
                     strict=True,
                 )
             ]
-            order = sorted(range(len(keys)), key=keys.__getitem__)  # stable: delivery order kept
-            rows, keys = rows.take(pa.array(order, pa.int64())), [keys[i] for i in order]
+            # one copy, ordered by partition then id: each partition is a slice, already sorted
+            order = pc.sort_indices(
+                pa.table(
+                    {
+                        "source": pa.array([k[0] for k in keys], pa.string()),
+                        "month": pa.array([k[1] for k in keys], pa.string()),
+                        "id": rows["feedback_id"],
+                    }
+                ),
+                sort_keys=[("source", "ascending"), ("month", "ascending"), ("id", "ascending")],
+            )
+            rows = rows.take(order)
+            keys = [keys[i] for i in order.to_pylist()]
             groups: dict[tuple[str, str], list[int]] = {}
             for i, key in enumerate(keys):
                 groups.setdefault(key, [i, 0])[1] += 1  # partition -> [first row, row count]

@@ -23,8 +23,8 @@ VOLATILE = {"ingested_at"}
 
 def _latest_per_id(rows: pa.Table) -> pa.Table:
     """One row per feedback_id: the latest updated_at (then the last delivered)."""
-    if rows.num_rows <= 1:
-        return rows
+    if rows.num_rows <= 1 or pc.count_distinct(rows["feedback_id"]).as_py() == rows.num_rows:
+        return rows  # no id twice (the usual delivery): nothing to choose, nothing to copy
     order = pc.sort_indices(
         rows, sort_keys=[("feedback_id", "ascending"), ("updated_at", "ascending")]
     )
@@ -65,7 +65,12 @@ def _merge_partition(
     stored_cols = [n for n in FEEDBACK_SCHEMA.names if n not in ("source", "created_month")]
     incoming_stored = incoming.select(stored_cols)
     if existing is None or existing.num_rows == 0:
-        return incoming_stored.sort_by("feedback_id"), (incoming.num_rows, 0, 0, 0)
+        ids = incoming_stored["feedback_id"]
+        ordered = len(ids) < 2 or pc.all(pc.less(ids[:-1], ids[1:])).as_py()  # as upsert sends
+        return (
+            incoming_stored if ordered else incoming_stored.sort_by("feedback_id"),
+            (incoming.num_rows, 0, 0, 0),
+        )
     existing = existing.select(stored_cols).cast(
         pa.schema([FEEDBACK_SCHEMA.field(c) for c in stored_cols])
     )

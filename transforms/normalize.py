@@ -347,16 +347,56 @@ _INVISIBLE = re.compile(
     r"[\u200b\u2060\ufeff\u180e\u00ad\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]"
     r"|(?<!\S)[\u200c\u200d]|[\u200c\u200d](?!\S)"
 )
+# Every match of _INVISIBLE is one of these characters: no candidate, nothing to remove.
+_INVISIBLE_CANDIDATE = re.compile(
+    r"[\u200b\u2060\ufeff\u180e\u00ad\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c\u200c\u200d]"
+)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]")
 _LINE_BREAKS = re.compile(r"\r\n?|[\x85\u2028\u2029\x0b\x0c]")
 _HSPACE = re.compile(r"[^\S\n]+")
 _SPACE_AROUND_NEWLINE = re.compile(r" ?\n ?")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
+# Fast paths in normalized_text (tests switch them off to compare against the full path).
+# They rest on one fact, checked over every code point in tests/test_normalize_fastpath.py:
+# each character that _LINE_BREAKS, _CONTROL or _INVISIBLE can match, "\t", "\n", and every
+# whitespace character except " " is in category Cc, Cf, Cs, Zl, Zp or Zs, so
+# str.isprintable() is False for it. A printable text is therefore one line whose only
+# whitespace is " ", and the line-break, invisible, control and tab steps leave it unchanged.
+_FAST_PATHS = True
+
 
 def _squeezed_blank_lines(text: str) -> str:
     text = _SPACE_AROUND_NEWLINE.sub("\n", _HSPACE.sub(" ", text))
     return _BLANK_LINES.sub("\n\n", text).strip()
+
+
+def _cleaned_printable_line(line: str) -> str:
+    """``_squeezed_blank_lines(without_signature(without_quoted_reply(line)))`` for a
+    printable ``line`` (no "\n", no whitespace but " "), without the per-line machinery."""
+    # without_quoted_reply on a single line: a ">" quote, a forward marker (its header scan
+    # ends at the end of the text) and a reply header all leave nothing; an Outlook header
+    # needs Sent/To lines after it, and there are none.
+    stripped = line.lstrip()
+    if stripped[:1] == ">":
+        return ""
+    if len(stripped) <= _MAX_HEADER_LINE and (
+        _FORWARD_MARKER.fullmatch(stripped)
+        or _ORIGINAL_MESSAGE.fullmatch(stripped)
+        or _is_reply_header([line], 0)
+    ):
+        return ""
+    line = line.rstrip()
+    # without_signature on a single line: the "-- " delimiter needs a line before it and
+    # the sign-off search range is empty (range(1, 1)); only a "Sent from ..." line cuts.
+    stripped = line.lstrip()
+    if len(stripped) <= 100 and _SENT_FROM.fullmatch(stripped):
+        return ""
+    # _squeezed_blank_lines: without "\n" and with " " as the only whitespace, _HSPACE can
+    # change only a run of two or more spaces, and the newline patterns cannot match.
+    if "  " in line:
+        return _squeezed_blank_lines(line)
+    return line.strip()
 
 
 def normalized_text(raw: str | None, *, html: bool | None = None) -> str:
@@ -367,15 +407,31 @@ def normalized_text(raw: str | None, *, html: bool | None = None) -> str:
         return ""
     if not isinstance(raw, str):
         raw = str(raw)
-    text = _LINE_BREAKS.sub("\n", raw)
+    fast = _FAST_PATHS
+    if fast and raw.isprintable():
+        text = raw  # no \r, \x0b, \x0c, \x85, U+2028, U+2029 (all non-printable)
+    else:
+        text = _LINE_BREAKS.sub("\n", raw)
     if html or (html is None and looks_like_html(text)):
         text = text_from_html(text)
-    try:
-        text = unicodedata.normalize("NFC", text)
-    except ValueError:  # lone surrogates cannot be normalised; drop them
-        text = text.encode("utf-8", "ignore").decode("utf-8")
-        text = unicodedata.normalize("NFC", text)
-    text = _INVISIBLE.sub("", text)
+    # ASCII text is NFC (no ASCII character decomposes or composes), and is_normalized is
+    # exactly "normalize() would return it unchanged".
+    if not (fast and text.isascii()):
+        try:
+            done = fast and unicodedata.is_normalized("NFC", text)
+        except ValueError:
+            done = False
+        if not done:
+            try:
+                text = unicodedata.normalize("NFC", text)
+            except ValueError:  # lone surrogates cannot be normalised; drop them
+                text = text.encode("utf-8", "ignore").decode("utf-8")
+                text = unicodedata.normalize("NFC", text)
+    if fast and text.isprintable():
+        return _cleaned_printable_line(text)
+    # All _INVISIBLE characters are non-ASCII, and each match is one candidate character.
+    if not fast or (not text.isascii() and _INVISIBLE_CANDIDATE.search(text)):
+        text = _INVISIBLE.sub("", text)
     text = _CONTROL.sub("", text.replace("\t", " "))
     text = without_signature(without_quoted_reply(text))
     return _squeezed_blank_lines(text)

@@ -1,10 +1,13 @@
 """Ingest throughput: vendor pages from the sandbox -> parse -> raw zone -> normalise, redact,
 pseudonymise -> feedback/ Parquet, in items per second, with no rate limit in the way.
 
-The embedding is the embed benchmark's business, so the normalise stage writes feedback/ rows
-with the embedding left null (the real parse, normalise, redact and upsert code). Each timed stage
-runs in a fresh subprocess that reports its own peak memory, so "memory flat in the number of
-pages" is measured, not assumed: the same sources at 1x and 2x the items.
+Two stages, as in production (an ingest flow lands batches, the processing flow takes them):
+fetch + parse + land, timed in Chorus CPU seconds because the sandbox (a Python server on the same
+two cores) is slower than Chorus; then the processing flow's parse half in its worker processes
+plus its writes, timed by the wall clock. `ingest_per_s` is the slower of the two. The embedding
+is the embed benchmark's business, so feedback/ rows are written with the embedding left null.
+Each stage runs in a fresh subprocess that reports its own peak memory (and its workers'), so
+"memory flat in the number of pages" is measured, not assumed: the same sources at 1x and 2x.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from flows.bench import peak_rss_gb
 
 # bulk-listing sources of the demo: the sandbox serves their documented page sizes
 BULK_SOURCES = ["nps_survey", "app_store_reviews", "testflight_beta", "sales_notes"]
@@ -33,31 +38,41 @@ def _stage(config: str, stage: str, sources: list[str]) -> dict[str, float]:
     started, cpu = time.perf_counter(), time.process_time()
     if stage == "ingest":
         items = sum(ingest_source.fn(config, s)["items"] for s in sources)
-    else:  # parse raw, normalise, redact, pseudonymise, write feedback/ (embedding left null:
-        # the embed benchmark measures that step)
+    else:  # the processing flow's parse half and its writes: read raw, parse, normalise, redact,
+        # pseudonymise, classify in worker processes; quarantine, upsert feedback/ and the
+        # processed-batch state here. The embedding and the quality suites are left out: the
+        # embed benchmark measures the one, the other is a fixed ~1 s per chunk.
         from datetime import UTC, datetime
 
+        from flows.parse_pool import parse_workers, parsed_chunks, shutdown_pool
         from flows.process import plan_chunks
-        from flows.runtime import pseudonym_key
-        from flows.steps import canonical_rows, domain_accounts, enriched_table
 
         cfg, lake = context(config)
-        now, items, key, accounts = datetime.now(UTC), 0, pseudonym_key(cfg), domain_accounts(cfg)
-        for chunk in plan_chunks(lake, pending_batches.fn(config, sources), 20_000):
-            rows = []
-            for batch in chunk:
-                doc = lake.read_raw(batch)
-                items += len(doc.get("items", []))
-                good, bad = canonical_rows(cfg, batch, doc, now)
+        now, items = datetime.now(UTC), 0
+        paths = pending_batches.fn(config, sources)
+        chunks = plan_chunks(lake, paths, cfg.processing.chunk_rows, workers=parse_workers(cfg, 2))
+        for prep in parsed_chunks(config, chunks, now, parse_workers(cfg, len(chunks))):
+            done: dict[str, dict] = {}
+            for batch, n, good, bad in zip(
+                prep.batches, prep.items, prep.good, prep.bad, strict=True
+            ):
                 lake.write_quarantine(
                     batch.source, batch.batch_id, pa.Table.from_pylist(bad) if bad else pa.table({})
                 )
-                rows += good
-            if rows:
-                table, _texts = enriched_table(rows, cfg, key, now, accounts)
-                lake.upsert_feedback(table)
+                done.setdefault(batch.source, {})[batch.batch_id] = {"items": n, "rows": len(good)}
+                items += n
+            if prep.table is not None:
+                lake.upsert_feedback(prep.table)
+            for source, batches in done.items():
+                state = lake.read_state(f"process/{source}")
+                lake.write_state(
+                    f"process/{source}", {"batches": {**state.get("batches", {}), **batches}}
+                )
+        shutdown_pool()  # reaps the workers, so their CPU time and memory are counted below
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu += children.ru_utime + children.ru_stime  # the parse workers (none in "ingest")
+    peak_gb = max(peak_rss_gb(), children.ru_maxrss / 1024**2)
     return {"items": items, "seconds": seconds, "cpu": cpu, "peak_gb": peak_gb}
 
 
@@ -108,19 +123,28 @@ def run(quick: bool = False) -> dict[str, float]:
     items = big["ingest"]["items"]
     per_cpu = items / big["ingest"]["cpu"]
     wall = items / big["ingest"]["seconds"]
-    normalize = items / big["normalize"]["cpu"]
+    process_wall = big["normalize"]["items"] / big["normalize"]["seconds"]
+    process_cpu = big["normalize"]["items"] / big["normalize"]["cpu"]
+    chain = items / (big["ingest"]["seconds"] + big["normalize"]["seconds"])
     growth = max(big[s]["peak_gb"] / results[1][s]["peak_gb"] for s in big)
     print(
-        f"   ingest (fetch, parse every page, write the raw zone), per second of Chorus CPU: "
-        f"{per_cpu:,.0f} items/s (target >= 20,000); wall {wall:,.0f} items/s against the sandbox, "
-        f"which is the bottleneck (Chorus busy {big['ingest']['cpu'] / big['ingest']['seconds']:.0%} "
-        f"of the wall time). Normalise + redact + write feedback/: {normalize:,.0f} items/s per "
-        f"CPU second (the embedding and the quality suites are measured elsewhere). Peak memory at 2x "
-        f"the pages / at 1x: {growth:.2f}."
+        f"   fetch, parse every page, write the raw zone: {per_cpu:,.0f} items per second of "
+        f"Chorus CPU (target >= 20,000); wall {wall:,.0f} items/s against the sandbox, which is "
+        f"the bottleneck there (Chorus busy {big['ingest']['cpu'] / big['ingest']['seconds']:.0%} "
+        f"of the wall time).\n"
+        f"   read raw, parse, normalise, redact, pseudonymise, classify (worker processes), "
+        f"write quarantine/, feedback/ and state: {process_wall:,.0f} items/s wall on this "
+        f"machine's {os.cpu_count()} cores, worker start-up included (target >= 20,000; "
+        f"{process_cpu:,.0f} items per CPU second). Embedding and quality suites excluded: the "
+        f"embed benchmark measures the one, the other costs ~1 s per chunk.\n"
+        f"   both stages one after the other, sandbox on the same cores: {chain:,.0f} items/s. "
+        f"Peak memory at 2x the pages / at 1x: {growth:.2f}."
     )
     return {
-        "ingest_per_s": per_cpu,
+        "ingest_per_s": min(per_cpu, process_wall),
+        "ingest_fetch_per_cpu_s": per_cpu,
         "ingest_wall_per_s": wall,
-        "normalize_per_s": normalize,
+        "process_per_s": process_wall,
+        "ingest_chain_per_s": chain,
         "ingest_mem_growth": growth,
     }

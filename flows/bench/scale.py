@@ -70,10 +70,7 @@ def measure(root: Path) -> dict[str, Any]:
 
 
 def _child(root: Path, report: bool = True) -> dict[str, Any]:
-    import resource
-
-    def peak_gb() -> float:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    from flows.bench import peak_rss_gb as peak_gb
 
     t0 = time.perf_counter()
     from flows.analysis import compute_trends, items_frame, update_themes

@@ -7,7 +7,7 @@ from bisect import bisect_left
 from transforms.pii.addresses import address_spans
 from transforms.pii.names import name_spans
 from transforms.pii.numbers import card_spans, iban_spans, ip_spans, phone_spans
-from transforms.pii.spans import PiiSpan
+from transforms.pii.spans import PiiSpan, has_digit
 from transforms.pii.web import email_spans, url_token_spans
 
 __all__ = ["KINDS", "PLACEHOLDERS", "PiiSpan", "pii_spans"]
@@ -38,12 +38,32 @@ _DETECTORS = (
 )
 
 
+def _ipv6_spans(text: str) -> list[PiiSpan]:
+    """``ip_spans`` of a text without a digit: only IPv6 ("fe80::abcd:ef01"), which needs
+    two ":"; IPv4 and "::1" need digits."""
+    return ip_spans(text) if text.count(":") >= 2 else []
+
+
+# Fast path: iban_spans, card_spans, phone_spans and address_spans return [] at once for a
+# text without a digit (their first statement), so ``pii_spans`` tests for a digit once and
+# then runs only the others, ip_spans as ``_ipv6_spans``.
+_WITHOUT_DIGIT = tuple(
+    _ipv6_spans if d is ip_spans else d
+    for d in _DETECTORS
+    if d not in (iban_spans, card_spans, phone_spans, address_spans)
+)
+
+
 def pii_spans(text: str) -> list[PiiSpan]:
     """Non-overlapping PII spans of ``text``, sorted by start. Never raises."""
     if not text:
         return []
     taken: list[PiiSpan] = []  # kept sorted by start, never overlapping
-    for detector in _DETECTORS:
+    try:
+        detectors = _DETECTORS if has_digit(text) else _WITHOUT_DIGIT
+    except Exception:  # not a str: run all, each fails (and is skipped) as before
+        detectors = _DETECTORS
+    for detector in detectors:
         try:
             found = detector(text)
         except Exception:  # a detector bug must not stop the pipeline; others still run

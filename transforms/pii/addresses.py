@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from transforms.pii.spans import PiiSpan, before, has_digit
+from transforms.pii.spans import PiiSpan, before, has_digit, substring_finder
 
 _UP = r"A-ZÀ-ÖØ-Þ"
 _CAP = rf"[{_UP}][\w'’-]*"
@@ -45,13 +45,18 @@ _DE_ADDRESS = (
 # French, Spanish, Italian, Portuguese: "12 rue de la Paix", "Calle Mayor 5", "Via Roma 10"
 _PARTICLES = r"(?:de|du|des|la|le|les|l'|d'|del|las|los|di|della|dei|do|da|dos|das|y|e)"
 _ROMANCE_NAME = rf"(?:{_PARTICLES}\s?)*{_CAP}(?:\s(?:{_PARTICLES}\s?)*{_CAP}){{0,3}}"
-_FR_ADDRESS = (
-    rf"\b\d{{1,4}}(?:\s?(?:bis|ter))?,?\s(?i:rue|avenue|av\.|boulevard|bd|place|chemin|allée|"
-    rf"impasse|quai|route|cours|square)\s{_ROMANCE_NAME}(?:,?\s\d{{5}}\s{_CAP})?"
+# what follows the house number
+_FR_HEAD = (
+    r"(?:\s?(?:bis|ter))?,?\s(?i:rue|avenue|av\.|boulevard|bd|place|chemin|allée|"
+    r"impasse|quai|route|cours|square)\s"
+)
+_FR_ADDRESS = rf"\b\d{{1,4}}{_FR_HEAD}{_ROMANCE_NAME}(?:,?\s\d{{5}}\s{_CAP})?"
+_ES_TYPE = (
+    r"(?:Calle|C/|Avenida|Avda\.|Av\.|Plaza|Paseo|Carrera|Camino|Ronda|Rua|Travessa|"
+    r"Via|Viale|Piazza|Corso|Largo|Vicolo)"
 )
 _ES_ADDRESS = (
-    rf"\b(?:Calle|C/|Avenida|Avda\.|Av\.|Plaza|Paseo|Carrera|Camino|Ronda|Rua|Travessa|"
-    rf"Via|Viale|Piazza|Corso|Largo|Vicolo)\s?{_ROMANCE_NAME},?\s(?:n[º°o.]\s?)?\d{{1,4}}\b"
+    rf"\b{_ES_TYPE}\s?{_ROMANCE_NAME},?\s(?:n[º°o.]\s?)?\d{{1,4}}\b"
     rf"(?:,?\s\d{{4,5}}(?:-\d{{3}})?\s{_CAP})?"
 )
 # Any street line followed by a postcode and city: "Unter den Linden 77, 10117 Berlin",
@@ -69,7 +74,8 @@ _DE = re.compile(_DE_ADDRESS)
 _ES = re.compile(_ES_ADDRESS)
 _POSTAL = re.compile(_POSTAL_ADDRESS)
 _DIGITS = re.compile(r"\d+")
-_POSTAL_HINT = re.compile(r"\d[a-zA-Z]?(?:,[ \t]?|[ \t]?\n[ \t]?)\d{4}")
+_POSTAL_HINT_AFTER_DIGIT = r"[a-zA-Z]?(?:,[ \t]?|[ \t]?\n[ \t]?)\d{4}"
+_POSTAL_HINT = re.compile(r"\d" + _POSTAL_HINT_AFTER_DIGIT)
 _DE_HINTS = (
     "stra",
     "str.",
@@ -123,26 +129,67 @@ _CITY_STATE_ZIP = re.compile(
     rf"\b{_CITY}(?:,\s{_US_STATE}\s\d{{5}}(?:-\d{{4}})?"
     rf"|,\s{_CA_PROVINCE}\s[A-Z]\d[A-Z]\s?\d[A-Z]\d|,?\s{_AU_STATE}\s\d{{4}})\b"
 )
+# Fast-path gates, each a necessary condition read off the pattern it guards (searched for
+# first, the guarded pattern runs only where they are found):
+# ``_EN_ADDRESS`` requires ``{_EN_TYPE}\b`` verbatim (case-sensitive, not optional).
+_EN_TYPE_WORD = re.compile(_EN_TYPE + r"\b")
+# ``_ES_ADDRESS`` requires one of its street words verbatim (case-sensitive, not optional).
+_ES_TYPE_WORD = re.compile(_ES_TYPE)
+# ``_DE_ADDRESS``: a word ending in ``_DE_SUFFIX`` or ``_DE_TYPE``, then ``\s\d``; so the
+# last character of one of those words, a space and a digit (looked for digit first).
+_DE_LAST = "".join(sorted({w[-1] for w in (_DE_SUFFIX[3:-1] + "|" + _DE_TYPE[3:-1]).split("|")}))
+_DE_BEFORE_NUMBER = re.compile(rf"\s\d(?<=[{re.escape(_DE_LAST)}]\s\d)")
+# ``_FR_ADDRESS`` is ``\d{1,4}`` then ``_FR_HEAD``: its last digit and ``_FR_HEAD`` match.
+_FR_AFTER_DIGIT = r"\d" + _FR_HEAD
+# ``_UK_POSTCODE_ALONE`` ends with a digit and two letters of [ABD-HJLNP-UW-Z] (⊂ [A-Z]).
+_UK_AFTER_DIGIT = r"\d[A-Z]{2}"
+# One scan for the three gates that start at a digit (fr, uk, and ``_POSTAL_HINT`` itself):
+# it finds nothing only if none of them would.
+_AFTER_SOME_DIGIT = re.compile(
+    rf"\d(?:{_FR_HEAD}|{_POSTAL_HINT_AFTER_DIGIT}|{_UK_AFTER_DIGIT[2:]})"
+)
+_FR_HEAD_AFTER_DIGIT = re.compile(_FR_AFTER_DIGIT)
+_UK_HINT = re.compile(_UK_AFTER_DIGIT)
+# "Some hint of the list is a substring of the lower-cased text", as one scan per list.
+_FR_HINT = substring_finder(_FR_HINTS)
+_DE_HINT = substring_finder(_DE_HINTS)
+_ES_HINT = substring_finder(_ES_HINTS)
+# ``_CITY_STATE_ZIP``: a US state, Canadian province or Australian state (all upper-case
+# ASCII) then ``\s`` then 5 digits (US), 4 digits (AU) or "[A-Z]\d[A-Z]" (CA).
+_CITY_STATE_ZIP_HINT = re.compile(r"[A-Z]\s(?:\d{4}|[A-Z]\d[A-Z])")
 _NOT_STREET = frozenset(
     "google hard usb flash cloud solid external network shared test one my the a an".split()
 )
 
 
-def _street_matches(text: str) -> list[re.Match[str]]:
+def _street_matches(text: str, after_digit: bool = True) -> list[re.Match[str]]:
+    """``after_digit``: False only if ``_AFTER_SOME_DIGIT`` finds nothing in ``text``."""
     low = text.lower()
-    fr = any(h in low for h in _FR_HINTS)
+    # fr as before (a hint in the lower-cased text), computed only where _FR_AT can match
+    fr = (
+        after_digit
+        and _FR_HEAD_AFTER_DIGIT.search(text) is not None
+        and _FR_HINT.search(low) is not None
+    )
+    en = _EN_TYPE_WORD.search(text) is not None  # else _EN_AT.match is None everywhere
     found: list[re.Match[str]] = []
-    for d in _DIGITS.finditer(text):
-        i = d.start()
-        if i and (text[i - 1].isalnum() or text[i - 1] == "_"):
-            continue
-        if (m := _EN_AT.match(text, i)) is not None or fr and (m := _FR_AT.match(text, i)):
-            found.append(m)
-    if any(h in low for h in _DE_HINTS):
+    if en or fr:
+        for d in _DIGITS.finditer(text):
+            i = d.start()
+            if i and (text[i - 1].isalnum() or text[i - 1] == "_"):
+                continue
+            if (
+                en
+                and (m := _EN_AT.match(text, i)) is not None
+                or fr
+                and (m := _FR_AT.match(text, i))
+            ):
+                found.append(m)
+    if _DE_BEFORE_NUMBER.search(text) and _DE_HINT.search(low):
         found += _DE.finditer(text)
-    if any(h in low for h in _ES_HINTS):
+    if _ES_TYPE_WORD.search(text) and _ES_HINT.search(low):
         found += _ES.finditer(text)
-    if _POSTAL_HINT.search(text):
+    if after_digit and _POSTAL_HINT.search(text):
         found += _POSTAL.finditer(text)
     return found
 
@@ -155,18 +202,21 @@ def address_spans(text: str) -> list[PiiSpan]:
     if not has_digit(text):
         return []
     spans: list[PiiSpan] = []
-    for m in _street_matches(text):
+    after_digit = _AFTER_SOME_DIGIT.search(text) is not None
+    for m in _street_matches(text, after_digit):
         words = m.group().lower().split()
         if words[0][0].isdigit() and len(words) > 1 and words[1] in _NOT_STREET:
             continue
         if words[-1] == "drive" and _NOT_ADDRESS_AFTER.match(text, m.end()):
             continue
         spans.append(PiiSpan(m.start(), m.end(), "address"))
-    for m in _UK_POSTCODE_ALONE.finditer(text):
-        if " " in m.group() or _POSTCODE_WORD.search(before(text, m.start(), 20)):
+    if after_digit and _UK_HINT.search(text):
+        for m in _UK_POSTCODE_ALONE.finditer(text):
+            if " " in m.group() or _POSTCODE_WORD.search(before(text, m.start(), 20)):
+                spans.append(PiiSpan(m.start(), m.end(), "address"))
+    if _CITY_STATE_ZIP_HINT.search(text):
+        for m in _CITY_STATE_ZIP.finditer(text):
             spans.append(PiiSpan(m.start(), m.end(), "address"))
-    for m in _CITY_STATE_ZIP.finditer(text):
-        spans.append(PiiSpan(m.start(), m.end(), "address"))
     kept: list[PiiSpan] = []
     for span in sorted(spans, key=lambda s: (s.start, -s.end)):
         if not kept or span.start >= kept[-1].end:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from transforms.pii.spans import PiiSpan
+from transforms.pii.spans import PiiSpan, substring_finder
 
 _UP = r"A-ZÀ-ÖØ-Þ"
 _WORD = r"[^\W\d_][\w'’-]*"
@@ -36,8 +36,7 @@ _TITLE = (
 # Greetings and sign-offs start a line or a sentence: they are matched only at those
 # positions (``_STARTS``), which is much faster than scanning every character.
 _STARTS = re.compile(r"\n|[.!?:][ \t]")
-_GREETING = re.compile(
-    r"(?im)[ \t]*"
+_GREETING_WORDS = (
     r"(?:hi|hello|hey|heya|hiya|dear|greetings|good (?:morning|afternoon|evening)|morning|"
     r"hallo|moin|servus|grüezi|guten (?:morgen|tag|abend)|liebe[rsn]?|sehr geehrte[rsn]?|"
     r"hola|buenos días|buenas tardes|buenas|estimad[oa]s?|querid[oa]|"
@@ -46,10 +45,9 @@ _GREETING = re.compile(
     r"olá|ola|oi|prezad[oa]|bom dia|boa tarde|"
     r"hoi|hee|beste|geachte|goedemorgen|goedemiddag|"
     r"hej|hei|moi|cześć|dzień dobry|ahoj|привет|здравствуйте|добрый день)"
-    rf"[ \t]*,?[ \t]+{_TITLE}?{_NAME_WORDS}"
 )
-_SIGN_OFF = re.compile(
-    r"(?im)[ \t]*"
+_GREETING = re.compile(r"(?im)[ \t]*" + _GREETING_WORDS + rf"[ \t]*,?[ \t]+{_TITLE}?{_NAME_WORDS}")
+_SIGN_OFF_WORDS = (
     r"(?:(?:best|kind|warm|warmest|many|with)?[ \t]?regards|best wishes|best|all the best|"
     r"thanks(?: a lot| again| in advance| so much)?|thank you(?: very much| so much| in advance)?|"
     r"many thanks|thx|ty|cheers|sincerely|yours(?: truly| sincerely)?|respectfully|br|talk soon|"
@@ -61,9 +59,71 @@ _SIGN_OFF = re.compile(
     r"cordiali saluti|saluti|grazie(?: mille)?|distinti saluti|atenciosamente|abraços|obrigad[oa]|"
     r"pozdrawiam|с уважением|спасибо|bonne (?:journée|soirée)|buona giornata|"
     r"(?:have a )?(?:nice|great|good) (?:day|weekend)|schönen (?:tag|abend)|tschüss|ciao)"
-    rf"[ \t]*[,!.:;-]*[ \t]*(?:\n[ \t]*){{0,2}}{_TITLE}?{_NAME_WORDS}[ \t]*[.!]?"
+)
+_SIGN_OFF = re.compile(
+    r"(?im)[ \t]*"
+    + _SIGN_OFF_WORDS
+    + rf"[ \t]*[,!.:;-]*[ \t]*(?:\n[ \t]*){{0,2}}{_TITLE}?{_NAME_WORDS}[ \t]*[.!]?"
     r"(?:[ \t]*(?:\(|\||,[ \t]|[–—-][ \t])[^\n]{0,60})?[ \t]*$"
 )
+# Fast path for the two patterns above. Both start with ``[ \t]*`` and then one of their
+# keywords, so ``[ \t]*(?:greeting keywords|sign-off keywords)`` (same strings, same flags, so
+# the same case folding) matching at a start is necessary for either to match there. One
+# scan of "\n" + text finds the starts where it does (``_starts``): ``_OPENER`` matches a
+# delimiter of ``_STARTS`` (the leading "\n" stands for position 0; its first character
+# class lets the regex engine skip ahead to delimiters), then blanks and a keyword. Group 1
+# ends where ``_STARTS`` ends: the start. What a match consumes after its first character
+# holds no delimiter character (blanks and keyword letters only), so no later start is
+# hidden by it. The keywords are regrouped by first letter (``_by_first_letter``: the same
+# language, so the same matches), which spares the engine trying ~120 alternatives in turn.
+
+
+def _branches(alternation: str) -> list[str]:
+    """The top-level alternatives of the group ``(?:a|b|...)``."""
+    if not (alternation.startswith("(?:") and alternation.endswith(")")):
+        raise ValueError(alternation)
+    out, depth, in_class, escaped, last = [], 0, False, False, 3
+    for i, ch in enumerate(alternation[3:-1], start=3):
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth < 0:  # the first group closes before the end: not one group
+                raise ValueError(alternation)
+        elif ch == "|" and depth == 0:
+            out.append(alternation[last:i])
+            last = i + 1
+    if depth or in_class or escaped:
+        raise ValueError(alternation)
+    out.append(alternation[last:-1])
+    return out
+
+
+def _by_first_letter(*alternations: str) -> str:
+    """The alternatives of all ``alternations`` in one group, those that start with a letter
+    not followed by a quantifier grouped under it: ``(?:ab|ac)``, ``(?:d|[ef]g)`` give
+    ``(?:a(?:b|c)|d(?:)|[ef]g)``, the same language."""
+    groups: dict[str, list[str]] = {}
+    others: list[str] = []
+    for branch in (b for alternation in alternations for b in _branches(alternation)):
+        if branch[:1].isalpha() and branch[1:2] not in ("?", "*", "+", "{"):
+            groups.setdefault(branch[0], []).append(branch[1:])
+        else:
+            others.append(branch)
+    grouped = [f"{letter}(?:{'|'.join(rests)})" for letter, rests in groups.items()]
+    return f"(?:{'|'.join(grouped + others)})"
+
+
+_OPENER_WORDS = r"[ \t]*" + _by_first_letter(_GREETING_WORDS, _SIGN_OFF_WORDS)
+_OPENER = re.compile(r"(?im)([\n.!?:](?:(?<=\n)|(?<=[.!?:])[ \t]))" + _OPENER_WORDS)
 _THANKS_NAME = re.compile(
     r"(?i)\b(?:thanks|thank you|thx|merci|danke|gracias|grazie|bedankt|obrigad[oa])"
     r"(?: so much| very much| a lot| mille| beaucoup| schön| sehr| muito| wel)?"
@@ -78,6 +138,25 @@ _SIGNATURE = re.compile(rf"(?m)^--[ \t]*\n[ \t]*{_NAME_WORDS}[ \t]*$")
 _THANKS_HINTS = ("than", "thx", "merci", "dank", "graci", "grazi", "bedankt", "obrigad")
 _INTRODUCTION_HINTS = ("name", "heiße", "heisse", "appelle", "llamo", "nombre", "naam", "heet",
                        "chiamo", "nome")  # fmt: skip
+# Some hint of either list is a substring of the lower-cased text iff this finds one.
+_ANY_HINT = substring_finder(_THANKS_HINTS + _INTRODUCTION_HINTS)
+# ``_DASH_NAME`` ends with a word of ``_NAME_WORDS`` (last character in ``[\w'’-]``), then
+# ``[ \t]*\Z``; it starts with one of "—", "–", "-" at or after where it is searched from.
+_NAME_LAST_CHAR = re.compile(r"[\w'’-]")
+_DASHES = ("-", "—", "–")
+
+
+def _dash_name_possible(text: str) -> bool:
+    """Necessary for ``_DASH_NAME.search(text, max(0, len(text) - 120))`` to find a match."""
+    end = len(text)
+    while end and text[end - 1] in " \t":
+        end -= 1
+    if not end or _NAME_LAST_CHAR.match(text, end - 1) is None:
+        return False
+    start = max(0, len(text) - 120)
+    return any(text.find(dash, start) >= 0 for dash in _DASHES)
+
+
 # "From: Jane Roe <jane.roe@example.com>": the display name before an address in brackets
 _DISPLAY_NAME = re.compile(
     rf"(?P<name>[{_UP}][\w'’-]*(?:[ \t]+(?:{_PARTICLE}[ \t]+)?[{_UP}][\w'’.-]*){{0,3}})"
@@ -177,22 +256,35 @@ def _in_list(text: str, start: int) -> bool:
     return previous[:1] in ("-", "*", "•")
 
 
+def _starts(text: str) -> list[tuple[int, bool]]:
+    """The line and sentence starts (see ``_STARTS``) where a greeting or sign-off keyword
+    begins, in order, each with whether it follows a colon."""
+    shifted = "\n" + text  # index i + 1 of shifted is index i of text
+    starts: list[tuple[int, bool]] = []
+    m = _OPENER.search(shifted)  # (search, not finditer: cheaper when nothing is found)
+    while m is not None:
+        starts.append((m.end(1) - 1, shifted[m.start()] == ":"))
+        m = _OPENER.search(shifted, m.end())
+    return starts
+
+
 def _matches(text: str) -> list[tuple[re.Pattern[str], re.Match[str]]]:
     """Candidate matches of every name pattern, each tried only where it can apply."""
     out: list[tuple[re.Pattern[str], re.Match[str]]] = []
-    starts = [(0, False)] + [(m.end(), text[m.start()] == ":") for m in _STARTS.finditer(text)]
-    for pos, after_colon in starts:
+    for pos, after_colon in _starts(text):
         if (g := _GREETING.match(text, pos)) is not None:
             out.append((_GREETING, g))
         if not after_colon and (s := _SIGN_OFF.match(text, pos)) is not None:
             out.append((_SIGN_OFF, s))  # "Note: Thanks ..." is no sign-off
     low = text.lower()
-    if any(h in low for h in _THANKS_HINTS):
+    hint = _ANY_HINT.search(low) is not None  # one scan for both hint lists
+    if hint and any(h in low for h in _THANKS_HINTS):
         out += [(_THANKS_NAME, m) for m in _THANKS_NAME.finditer(text)]
-    tail = _DASH_NAME.search(text, max(0, len(text) - 120))
-    if tail is not None:
-        out.append((_DASH_NAME, tail))
-    if any(h in low for h in _INTRODUCTION_HINTS):
+    if _dash_name_possible(text):
+        tail = _DASH_NAME.search(text, max(0, len(text) - 120))
+        if tail is not None:
+            out.append((_DASH_NAME, tail))
+    if hint and any(h in low for h in _INTRODUCTION_HINTS):
         out += [(_INTRODUCTION, m) for m in _INTRODUCTION.finditer(text)]
     if "\n--" in text:
         out += [(_SIGNATURE, m) for m in _SIGNATURE.finditer(text)]

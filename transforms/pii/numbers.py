@@ -33,6 +33,9 @@ def _after_id_word(text: str, start: int) -> bool:
 # Payment cards
 
 _CARD_CANDIDATE = re.compile(rf"(?<![{_W}.,/#-])\d(?:[ -]?\d){{12,18}}(?![{_W}]|[.,]\d|-\d)")
+# Fast path: every candidate starts with this (its first 13 digits); unlike the candidate
+# pattern, which opens with a look-behind, it lets the regex engine skip to the digits.
+_CARD_HINT = re.compile(r"\d(?:[ -]?\d){12}")
 
 
 def _luhn_valid(digits: str) -> bool:
@@ -89,7 +92,7 @@ def _is_card(raw: str, text: str, start: int) -> bool:
 def card_spans(text: str) -> list[PiiSpan]:
     """Luhn-valid card numbers with a real issuer prefix, plain or grouped by spaces/dashes.
     A candidate glued to a neighbouring number ("card 4111111111111111 2") is split."""
-    if not has_digit(text):
+    if not has_digit(text) or _CARD_HINT.search(text) is None:
         return []
     spans: list[PiiSpan] = []
     for m in _CARD_CANDIDATE.finditer(text):
@@ -135,6 +138,9 @@ _IBAN_LENGTH = {
     "SN": 28, "TD": 27, "TG": 28,
 }  # fmt: skip
 _IBAN_START = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2})\d{2}(?=[ \u00a0]?[A-Za-z0-9])")
+# Fast path: every IBAN span starts with an ``_IBAN_START`` match, which contains
+# ``[A-Za-z]{2}\d{2}``; written digits first so that the engine can skip to the digits.
+_IBAN_HINT = re.compile(r"\d\d(?<=[A-Za-z]{2}\d\d)")
 
 
 def _iban_valid(iban: str) -> bool:
@@ -146,7 +152,7 @@ def _iban_valid(iban: str) -> bool:
 def iban_spans(text: str) -> list[PiiSpan]:
     """IBANs of the right length for their country with a valid mod-97 checksum, compact or
     in (space-separated) groups."""
-    if not has_digit(text):
+    if not has_digit(text) or _IBAN_HINT.search(text) is None:
         return []
     spans: list[PiiSpan] = []
     for m in _IBAN_START.finditer(text):
@@ -178,6 +184,8 @@ def iban_spans(text: str) -> list[PiiSpan]:
 
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _IPV4 = re.compile(rf"(?<![{_W}.]){_OCTET}(?:\.{_OCTET}){{3}}(?![{_W}]|\.\d)")
+# Fast path: an octet is 1-3 of ``\d``, so every IPv4 match contains this.
+_IPV4_HINT = re.compile(r"\d\.\d{1,3}\.\d{1,3}\.\d")
 _VERSION_CONTEXT = re.compile(
     r"(?:\bv|\bversion|\bver\.?|\bbuild|\brelease|\bfirmware|\bfw|\bupdate[ds]?|\bupgraded?|"
     r"\bsdk|\bpatch|\bios|\bandroid|\bmacos|\bwindows|\bchrome|\bfirefox|\bsafari|\bedge|"
@@ -210,7 +218,7 @@ def ip_spans(text: str) -> list[PiiSpan]:
     """IPv4 (each octet 0-255, not part of a longer dotted number or after "v"/"version")
     and IPv6 (full, compressed, IPv4-mapped, with zone id)."""
     spans: list[PiiSpan] = []
-    if has_digit(text) and "." in text:
+    if "." in text and _IPV4_HINT.search(text) is not None:
         for m in _IPV4.finditer(text):
             if not _is_version(text, m.start()):
                 spans.append(PiiSpan(m.start(), m.end(), "ip"))
@@ -239,6 +247,13 @@ _PHONE_CANDIDATE = re.compile(
     rf"(?<![{_W}+#/.,=-])(?:\+|(?<![{_W}])00)?\(?\d[\d \t().\-/\u00a0]{{4,28}}\d"
     rf"(?![{_W}]|[.,/-]\d)"
 )
+# Fast path: every candidate is at most 3 characters ("+(", "00(") and then a match of this
+# (from its first digit on). Unlike the candidate pattern, which opens with a look-behind,
+# it lets the engine skip to the digits; no candidate starts more than 3 characters before
+# its first match, so the candidate scan starts there (look-behinds still see what is
+# before the start position).
+_PHONE_HINT = re.compile(r"\d[\d \t().\-/\u00a0]{4,28}\d")
+_PHONE_PREFIX = 3
 _PHONE_CONTEXT = re.compile(
     r"(?:\bphone|\btel|\btelephone|\bcall|\bcalled|\bmobile|\bcell|\bwhatsapp|\bsms|\bfax|"
     r"\btext me|\breach me|\bnumber|\bring|\bhotline|\bcontact|\btelefon|\bhandy|\bmobil|"
@@ -339,10 +354,10 @@ def phone_spans(text: str) -> list[PiiSpan]:
     """Phone numbers in international (+44 20 7946 0958, 0049 30 123456, +81-3-1234-5678)
     and common national formats ((415) 555-0132, 01 23 45 67 89, 030 1234567), or any
     7-15 digit number right after a word such as "phone", "call", "Telefon", "tél"."""
-    if not has_digit(text):
+    if not has_digit(text) or (hint := _PHONE_HINT.search(text)) is None:
         return []
     spans: list[PiiSpan] = []
-    for m in _PHONE_CANDIDATE.finditer(text):
+    for m in _PHONE_CANDIDATE.finditer(text, max(0, hint.start() - _PHONE_PREFIX)):
         raw = m.group()
         if sum(ch.isdigit() for ch in raw) < 7:
             continue

@@ -46,9 +46,13 @@ def email_spans(text: str) -> list[PiiSpan]:
         ]
         if '"@' in text:
             spans += [PiiSpan(m.start(), m.end(), "email") for m in _EMAIL_QUOTED.finditer(text)]
-    if _OBFUSCATED_AT.search(text):
+    # Fast path: _OBFUSCATED_AT and _EMAIL_OBFUSCATED both need a "[" or "(" (not letters,
+    # so case-insensitivity cannot stand in another character).
+    if ("(" in text or "[" in text) and _OBFUSCATED_AT.search(text):
         spans += [PiiSpan(m.start(), m.end(), "email") for m in _EMAIL_OBFUSCATED.finditer(text)]
-    if _SPELLED_DOT.search(text):
+    # Fast path: _EMAIL_SPELLED (case-sensitive) needs "dot" or "DOT"; without one it finds
+    # nothing whatever _SPELLED_DOT says.
+    if ("dot" in text or "DOT" in text) and _SPELLED_DOT.search(text):
         spans += [PiiSpan(m.start(), m.end(), "email") for m in _EMAIL_SPELLED.finditer(text)]
     return spans
 
@@ -162,9 +166,26 @@ def url_token_spans(text: str) -> list[PiiSpan]:
     spans: list[PiiSpan] = []
     if "://" in text or "www." in text.lower():
         spans += _secret_urls(text)
+    # Fast path (before _BARE_HINT): each alternative of _BARE_SECRET (case-sensitive) holds
+    # one of these literally: "eyJ", "earer " (the look-behind), "_" ("sk_live_",
+    # "ghp_", "github_pat_"), "xox", "AKIA", "AIza".
+    if not _bare_secret_possible(text):
+        return spans
     if _BARE_HINT.search(text):  # after the URLs: a URL that carries a JWT goes whole
         spans += [PiiSpan(m.start(), m.end(), "url_token") for m in _BARE_SECRET.finditer(text)]
     return spans
+
+
+def _bare_secret_possible(text: str) -> bool:
+    """Necessary for ``_BARE_SECRET`` to match in ``text`` (see ``url_token_spans``)."""
+    return (
+        "_" in text
+        or "eyJ" in text
+        or "earer " in text
+        or "xox" in text
+        or "AKIA" in text
+        or "AIza" in text
+    )
 
 
 def _secret_urls(text: str) -> list[PiiSpan]:
