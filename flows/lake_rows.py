@@ -95,9 +95,11 @@ def _merge_partition(
     if not keep.any():
         return existing, (0, 0, unchanged, stale)
     keep_new = np.flatnonzero(keep)
-    fresh = incoming_stored.take(pa.array(keep_new))
-    replaced = pc.is_in(existing["feedback_id"], value_set=fresh["feedback_id"])
-    kept = existing.filter(pc.invert(replaced))
+    fresh = incoming_stored if len(keep_new) == n else incoming_stored.take(pa.array(keep_new))
+    kept = existing
+    if updated:  # only then does a stored row give way (a filter copies the partition)
+        replaced = pc.is_in(existing["feedback_id"], value_set=fresh["feedback_id"])
+        kept = existing.filter(pc.invert(replaced))
     merged = pa.concat_tables([kept, fresh]).sort_by("feedback_id")
     assert inserted + updated + unchanged + stale == n
     return merged, (inserted, updated, unchanged, stale)
