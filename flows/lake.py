@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import fsspec
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -198,16 +199,19 @@ class Lake:
             out.append((parts[-3].split("=", 1)[1], parts[-2].split("=", 1)[1], p))
         return sorted(out)
 
-    def feedback_index(self) -> pa.Table:
-        """feedback_id, source, created_month, text_hash and updated_at of every stored row."""
+    def feedback_index(self, ids: pa.Array | pa.ChunkedArray | None = None) -> pa.Table:
+        """feedback_id, source, created_month, text_hash and updated_at of every stored row
+        (of the rows with these `ids` only, when given)."""
         tables = []
         for source, month, path in self._feedback_partitions():
             t = self._read_parquet(path, columns=["feedback_id", "text_hash", "updated_at"])
+            if ids is not None:
+                t = t.filter(pc.is_in(t["feedback_id"], value_set=ids))
             n = t.num_rows
             tables.append(
-                t.append_column("source", pa.array([source] * n, pa.string())).append_column(
-                    "created_month", pa.array([month] * n, pa.string())
-                )
+                t.append_column(
+                    "source", pa.repeat(pa.scalar(source, pa.string()), n)
+                ).append_column("created_month", pa.repeat(pa.scalar(month, pa.string()), n))
             )
         if not tables:
             return pa.table(
@@ -228,8 +232,7 @@ class Lake:
         rows = _latest_per_id(rows)
         with self.lock("feedback"):
             crash_point("lake.upsert.locked")
-            index = self.feedback_index()
-            index = index.filter(pc.is_in(index["feedback_id"], value_set=rows["feedback_id"]))
+            index = self.feedback_index(rows["feedback_id"].combine_chunks())
             home = dict(  # where each already stored item lives: it stays there
                 zip(
                     index["feedback_id"].to_pylist(),
@@ -259,8 +262,9 @@ class Lake:
                 ),
                 sort_keys=[("source", "ascending"), ("month", "ascending"), ("id", "ascending")],
             )
-            rows = rows.take(order)
-            keys = [keys[i] for i in order.to_pylist()]
+            at = order.to_numpy()
+            if (at != np.arange(len(at))).any():  # a parsed chunk comes in this order already
+                rows, keys = rows.take(order), [keys[i] for i in at.tolist()]
             groups: dict[tuple[str, str], list[int]] = {}
             for i, key in enumerate(keys):
                 groups.setdefault(key, [i, 0])[1] += 1  # partition -> [first row, row count]

@@ -19,11 +19,13 @@ from multiprocessing.context import BaseContext
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from flows.config import ChorusConfig
 from flows.lake import Lake, RawBatch
 from flows.runtime import context, pseudonym_key
-from flows.steps import canonical_rows, domain_accounts, enriched_table
+from flows.steps import canonical_rows, domain_accounts, enriched_table, without_embeddings
+from schemas.quality import NORMALIZED_VIEW_FIELDS
 
 
 @dataclass
@@ -41,6 +43,37 @@ class Prepared:
     texts: list[str] = field(default_factory=list)
 
 
+def joined(parts: list[Prepared]) -> Prepared:
+    """Consecutive prepared chunks as one, to commit together: with parse workers a chunk is
+    cut to `chunk_rows / workers` items for the workers' sake, but committed `workers` at a time
+    (one quality check and one rewrite of each partition instead of several)."""
+    if len(parts) == 1:
+        return parts[0]
+    tables = [p.table for p in parts if p.table is not None]
+    return Prepared(
+        batches=[b for p in parts for b in p.batches],
+        items=[n for p in parts for n in p.items],
+        good=[g for p in parts for g in p.good],
+        bad=[b for p in parts for b in p.bad],
+        table=pa.concat_tables(tables) if tables else None,
+        embedded=sum(p.embedded for p in parts),
+        rows=[r for p in parts for r in p.rows],
+        texts=[t for p in parts for t in p.texts],
+    )
+
+
+def grouped(parts: Iterator[Prepared], size: int) -> Iterator[Prepared]:
+    """`parts` joined `size` at a time, in order."""
+    group: list[Prepared] = []
+    for part in parts:
+        group.append(part)
+        if len(group) >= size:
+            yield joined(group)
+            group = []
+    if group:
+        yield joined(group)
+
+
 def parse_chunk(
     cfg: ChorusConfig, lake: Lake, batches: list[RawBatch], now: datetime, key: bytes
 ) -> Prepared:
@@ -54,7 +87,19 @@ def parse_chunk(
         out.bad.append(bad)
         out.rows += good
     if out.rows:
-        out.table, out.texts = enriched_table(out.rows, cfg, key, now, domain_accounts(cfg))
+        table, texts = enriched_table(out.rows, cfg, key, now, domain_accounts(cfg))
+        # in the order the upsert writes (partition, then id), so it need not copy the chunk
+        order = pc.sort_indices(
+            table,
+            sort_keys=[
+                ("source", "ascending"),
+                ("created_month", "ascending"),
+                ("feedback_id", "ascending"),
+            ],
+        )
+        out.table = without_embeddings(table).take(order)  # `embed_chunk` fills them
+        at = order.to_pylist()
+        out.rows, out.texts = [out.rows[i] for i in at], [texts[i] for i in at]
     return out
 
 
@@ -101,7 +146,20 @@ def _parse_job(
         os.environ.clear()
         os.environ.update(env)
     cfg, lake = context(config_path)
-    return parse_chunk(cfg, lake, batches, now, key)
+    return _slim(parse_chunk(cfg, lake, batches, now, key))
+
+
+# what the commit reads of a canonical row once the table is built: the quality gate's view,
+# its quarantine rows (batch, item, source id) and the counts; the rest (e-mails, account ids,
+# urls) stays in the worker instead of being pickled back
+_COMMIT_FIELDS = (*NORMALIZED_VIEW_FIELDS, "_batch", "_item")
+
+
+def _slim(out: Prepared) -> Prepared:
+    slim = {id(r): {k: r[k] for k in _COMMIT_FIELDS if k in r} for r in out.rows}
+    out.rows = [slim[id(r)] for r in out.rows]
+    out.good = [[slim[id(r)] for r in good] for good in out.good]
+    return out
 
 
 def _submit(

@@ -11,6 +11,7 @@ the default runner the CPU-bound parse half of each chunk runs in a pool of work
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, fields
 from datetime import UTC, datetime
 from typing import Any
@@ -22,7 +23,14 @@ from prefect.cache_policies import NO_CACHE
 from flows.config import ChorusConfig
 from flows.faults import crash_point
 from flows.lake import Lake, RawBatch
-from flows.parse_pool import Prepared, parse_chunk, parse_in_pool, parse_workers, parsed_chunks
+from flows.parse_pool import (
+    Prepared,
+    grouped,
+    parse_chunk,
+    parse_in_pool,
+    parse_workers,
+    parsed_chunks,
+)
 from flows.quality import QualityGate
 from flows.runtime import as_writer, context, emit, logger, progress, pseudonym_key
 from flows.steps import (
@@ -217,8 +225,10 @@ def process_batches(config_path: str, batch_paths: list[str]) -> dict:
     chunks = plan_chunks(
         lake, batch_paths, cfg.processing.chunk_rows, workers=parse_workers(cfg, 2)
     )
-    for parsed in parsed_chunks(config_path, chunks, now, parse_workers(cfg, len(chunks))):
-        merge_stats(stats, commit(cfg, lake, embed_chunk(cfg, lake, parsed), now, gate))
+    workers = parse_workers(cfg, len(chunks))
+    parsed = parsed_chunks(config_path, chunks, now, workers)
+    for prep in grouped((embed_chunk(cfg, lake, p) for p in parsed), workers):
+        merge_stats(stats, commit(cfg, lake, prep, now, gate))
     return finish(lake, stats, now)
 
 
@@ -256,11 +266,16 @@ def process(config_path: str, sources: list[str] | None = None) -> dict:
     # prepared chunks held at once, bounded
     ahead = max(2, cfg.processing.dask_workers + 1, workers + 1)
     futures = [prepare_chunk.submit(config_path, c, now, workers) for c in chunks[:ahead]]
-    for i in range(len(chunks)):
-        prep = futures[i].result()
-        futures[i] = None  # type: ignore[call-overload]  # free the chunk once committed
-        if i + ahead < len(chunks):
-            futures.append(prepare_chunk.submit(config_path, chunks[i + ahead], now, workers))
+
+    def prepared() -> Iterator[Prepared]:
+        for i in range(len(chunks)):
+            prep = futures[i].result()
+            futures[i] = None  # type: ignore[call-overload]  # free the chunk once committed
+            if i + ahead < len(chunks):
+                futures.append(prepare_chunk.submit(config_path, chunks[i + ahead], now, workers))
+            yield prep
+
+    for prep in grouped(prepared(), workers):  # committed `workers` parse chunks at a time
         merge_stats(stats, commit_task(config_path, prep, now, gate))
     out = finish(lake, stats, now)
     return {**out, "chunks": len(chunks), "parse_workers": workers}

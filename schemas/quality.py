@@ -270,6 +270,8 @@ def _common_view(cols: dict[str, list[Any]]) -> dict[str, pd.Series]:
 
 _COMMON = ("source", "source_kind", "created_at", "updated_at", "rating", "rating_raw")
 _COMMON += ("rating_scale", "nps", "text")
+# every canonical-row field `normalized_view` reads
+NORMALIZED_VIEW_FIELDS = (*_COMMON, "source_id", "title")
 
 
 def normalized_view(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:

@@ -44,14 +44,16 @@ def _stage(config: str, stage: str, sources: list[str]) -> dict[str, float]:
         # embed benchmark measures the one, the other is a fixed ~1 s per chunk.
         from datetime import UTC, datetime
 
-        from flows.parse_pool import parse_workers, parsed_chunks, shutdown_pool
+        from flows.parse_pool import grouped, parse_workers, parsed_chunks, shutdown_pool
         from flows.process import plan_chunks
+        from flows.steps import with_null_embeddings
 
         cfg, lake = context(config)
         now, items = datetime.now(UTC), 0
         paths = pending_batches.fn(config, sources)
         chunks = plan_chunks(lake, paths, cfg.processing.chunk_rows, workers=parse_workers(cfg, 2))
-        for prep in parsed_chunks(config, chunks, now, parse_workers(cfg, len(chunks))):
+        workers = parse_workers(cfg, len(chunks))
+        for prep in grouped(parsed_chunks(config, chunks, now, workers), workers):
             done: dict[str, dict] = {}
             for batch, n, good, bad in zip(
                 prep.batches, prep.items, prep.good, prep.bad, strict=True
@@ -61,8 +63,8 @@ def _stage(config: str, stage: str, sources: list[str]) -> dict[str, float]:
                 )
                 done.setdefault(batch.source, {})[batch.batch_id] = {"items": n, "rows": len(good)}
                 items += n
-            if prep.table is not None:
-                lake.upsert_feedback(prep.table)
+            if prep.table is not None:  # the embedding is the embed benchmark's business
+                lake.upsert_feedback(with_null_embeddings(prep.table))
             for source, batches in done.items():
                 state = lake.read_state(f"process/{source}")
                 lake.write_state(
