@@ -25,7 +25,7 @@ from flows.config import ChorusConfig
 from flows.lake import Lake, RawBatch
 from flows.runtime import context, pseudonym_key
 from flows.steps import canonical_rows, domain_accounts, enriched_table, without_embeddings
-from schemas.quality import NORMALIZED_VIEW_FIELDS
+from schemas.feedback import NORMALIZED_VIEW_FIELDS
 
 
 @dataclass

@@ -147,10 +147,11 @@ def plan_chunks(
 ) -> list[list[RawBatch]]:
     """Whole raw batches in landing order, cut when a chunk holds `chunk_rows` items or more.
 
-    With `workers` > 1 and more than `chunk_rows` items, chunks hold `chunk_rows / workers`
-    items: the workers take turns on more, smaller chunks and finish nearly together (with
-    20,000-item chunks, 52,000 items kept one worker alone on the last 12,000), and the memory
-    held stays the same whatever the backlog.
+    With `workers` > 1 and more than `chunk_rows` items, chunks hold at most about
+    `chunk_rows / workers` items, as equal as whole batches allow, and their number is a
+    multiple of `workers`: the workers take turns and finish together (20,000-item chunks kept
+    one worker alone on the last 12,000 of 52,000), and the memory held stays the same
+    whatever the backlog.
     """
     by_path = {b.path: b for b in lake.raw_batches()}
     todo = [by_path[p] for p in batch_paths if p in by_path]
@@ -160,13 +161,23 @@ def plan_chunks(
         }
     todo = [b for b in todo if b.batch_id not in done.get(b.source, {})]
     counts = [lake.raw_item_count(b) for b in todo] if chunk_rows > 1 else [1] * len(todo)
-    total, limit = sum(counts), chunk_rows
+    total = sum(counts)
     if workers > 1 and total > chunk_rows:
-        limit = -(-chunk_rows // workers)
-    chunks: list[list[RawBatch]] = []
-    size = limit
+        n = -(-total // -(-chunk_rows // workers))  # chunks of at most chunk_rows / workers
+        n = -(-n // workers) * workers  # a multiple of workers
+        chunks: list[list[RawBatch]] = [[]]
+        seen = 0
+        for batch, count in zip(todo, counts, strict=True):
+            # cut where the items so far pass the next of n equal shares
+            if chunks[-1] and seen + count / 2 > len(chunks) * total / n:
+                chunks.append([])
+            chunks[-1].append(batch)
+            seen += count
+        return chunks
+    chunks = []
+    size = chunk_rows
     for batch, count in zip(todo, counts, strict=True):
-        if size >= limit:
+        if size >= chunk_rows:
             chunks.append([])
             size = 0
         chunks[-1].append(batch)

@@ -22,7 +22,7 @@ from schemas.feedback import EMBEDDING_DIM, FEEDBACK_SCHEMA, FEEDBACK_SCHEMA_VER
 from transforms import classify, ids
 from transforms.embed import Embedder, embeddings_for
 from transforms.normalize import detected_languages, normalized_text
-from transforms.redact import redacted
+from transforms.redact import Redaction, redacted
 
 MAX_TEXT_CHARS = 200_000
 _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -229,9 +229,17 @@ def enriched_table(
             got = pseudonyms[value, prefix] = ids.pseudonym(value, key, prefix)
         return got  # type: ignore[return-value]
 
+    redactions: dict[str, Redaction] = {}  # a survey's question comes with every answer
+
+    def redact(text: str) -> Redaction:
+        got = redactions.get(text)
+        if got is None:
+            got = redactions[text] = redacted(text)
+        return got
+
     for row in rows:
-        title = redacted(row["title"]) if row.get("title") else None
-        body = redacted(row["text"])
+        title = redact(row["title"]) if row.get("title") else None
+        body = redact(row["text"])
         titles.append(title.text if title else None)
         texts.append(body.text)
         fulls.append(
@@ -246,6 +254,15 @@ def enriched_table(
         accounts.append(pseudonym(account, "acct"))
         customers.append(pseudonym(customer, "cust"))
     created = cols["created_at"]
+    unique = list(dict.fromkeys(fulls))  # each distinct text classified once
+    language = dict(zip(unique, detected_languages(unique), strict=True))
+    feedback_type = {f: classify.feedback_type(f) if f.strip() else "other" for f in unique}
+    unscored = (  # rows without a score of their own: their words decide
+        f
+        for f, r in zip(fulls, rows, strict=True)
+        if r.get("rating") is None and r.get("nps") is None
+    )
+    text_sentiment = {f: classify.sentiment(f) for f in dict.fromkeys(unscored)}
     cols.update(
         feedback_id=[ids.feedback_id(r["source"], r["source_id"]) for r in rows],
         account_id=accounts,
@@ -255,10 +272,12 @@ def enriched_table(
         is_internal=internals,
         updated_at=[r.get("updated_at") or c for r, c in zip(rows, created, strict=True)],
         ingested_at=[now] * len(rows),
-        language=detected_languages(fulls),
-        feedback_type=[classify.feedback_type(f) if f.strip() else "other" for f in fulls],
+        language=[language[f] for f in fulls],
+        feedback_type=[feedback_type[f] for f in fulls],
         sentiment=[
             classify.sentiment(f, r.get("rating"), r.get("nps"))
+            if r.get("rating") is not None or r.get("nps") is not None
+            else text_sentiment[f]
             for f, r in zip(fulls, rows, strict=True)
         ],
         text_hash=[ids.text_hash(f) for f in fulls],

@@ -54,3 +54,19 @@ FEEDBACK_SCHEMA = pa.schema(
 )
 
 CANONICAL_INPUT_NAMES = tuple(f.name for f in CANONICAL_INPUT_FIELDS)
+
+# the canonical-row fields the quality suite "chorus.normalized" reads (schemas/quality.py's
+# normalized_view): what a parse worker sends back of each row besides the table
+NORMALIZED_VIEW_FIELDS = (
+    "source",
+    "source_kind",
+    "created_at",
+    "updated_at",
+    "rating",
+    "rating_raw",
+    "rating_scale",
+    "nps",
+    "text",
+    "source_id",
+    "title",
+)

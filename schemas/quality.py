@@ -33,6 +33,7 @@ from schemas.feedback import (
     EMBEDDING_DIM,
     FEEDBACK_SCHEMA_VERSION,
     FEEDBACK_TYPES,
+    NORMALIZED_VIEW_FIELDS,
     SENTIMENTS,
     SOURCE_KINDS,
 )
@@ -270,8 +271,7 @@ def _common_view(cols: dict[str, list[Any]]) -> dict[str, pd.Series]:
 
 _COMMON = ("source", "source_kind", "created_at", "updated_at", "rating", "rating_raw")
 _COMMON += ("rating_scale", "nps", "text")
-# every canonical-row field `normalized_view` reads
-NORMALIZED_VIEW_FIELDS = (*_COMMON, "source_id", "title")
+assert set(NORMALIZED_VIEW_FIELDS) == {*_COMMON, "source_id", "title"}  # kept in step
 
 
 def normalized_view(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
