@@ -62,12 +62,14 @@ def joined(parts: list[Prepared]) -> Prepared:
     )
 
 
-def grouped(parts: Iterator[Prepared], size: int) -> Iterator[Prepared]:
-    """`parts` joined `size` at a time, in order."""
+def grouped(parts: Iterator[Prepared], size: int, count: int) -> Iterator[Prepared]:
+    """The `count` `parts` joined `size` at a time, in order, but the last `size` one by one:
+    the workers finish them at about the same time, and committing the first of them while
+    the others are still being parsed leaves less to do once the workers are idle."""
     group: list[Prepared] = []
-    for part in parts:
+    for i, part in enumerate(parts):
         group.append(part)
-        if len(group) >= size:
+        if len(group) >= size or i >= count - size:
             yield joined(group)
             group = []
     if group:

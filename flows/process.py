@@ -238,7 +238,7 @@ def process_batches(config_path: str, batch_paths: list[str]) -> dict:
     )
     workers = parse_workers(cfg, len(chunks))
     parsed = parsed_chunks(config_path, chunks, now, workers)
-    for prep in grouped((embed_chunk(cfg, lake, p) for p in parsed), workers):
+    for prep in grouped((embed_chunk(cfg, lake, p) for p in parsed), workers, len(chunks)):
         merge_stats(stats, commit(cfg, lake, prep, now, gate))
     return finish(lake, stats, now)
 
@@ -269,6 +269,8 @@ def process(config_path: str, sources: list[str] | None = None) -> dict:
     now = datetime.now(UTC)
     chunks = plan_chunks(lake, paths, cfg.processing.chunk_rows, workers=parse_workers(cfg, 2))
     gate = QualityGate(cfg, lake, now)
+    if chunks:
+        gate.warm_up()  # while the first chunks are parsed
     stats = ProcessStats()
     commit_task = as_writer(commit_chunk, "chorus-feedback-writer")
     workers = parse_workers(cfg, len(chunks))
@@ -286,7 +288,7 @@ def process(config_path: str, sources: list[str] | None = None) -> dict:
                 futures.append(prepare_chunk.submit(config_path, chunks[i + ahead], now, workers))
             yield prep
 
-    for prep in grouped(prepared(), workers):  # committed `workers` parse chunks at a time
+    for prep in grouped(prepared(), workers, len(chunks)):  # `workers` chunks a commit
         merge_stats(stats, commit_task(config_path, prep, now, gate))
     out = finish(lake, stats, now)
     return {**out, "chunks": len(chunks), "parse_workers": workers}

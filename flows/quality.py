@@ -15,6 +15,7 @@ import json
 import math
 import os
 import shutil
+import threading
 import time
 import warnings
 from collections import Counter
@@ -74,9 +75,19 @@ class QualityGate:
         self.rows_checked = 0
         self._checkpoints: dict[str, Any] | None = None
         self._runs = 0
+        self._setup_lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        """Import Great Expectations and build the suites in a background thread (1.5-4 s), so
+        the first commit does not wait for them while the parse workers sit idle."""
+        threading.Thread(target=self._setup, name="chorus-quality-setup", daemon=True).start()
 
     # ---- Great Expectations --------------------------------------------------------------
     def _setup(self) -> dict[str, Any]:
+        with self._setup_lock:
+            return self._setup_locked()
+
+    def _setup_locked(self) -> dict[str, Any]:
         if self._checkpoints is not None:
             return self._checkpoints
         with warnings.catch_warnings():  # GE imports deprecated modules (sre_constants)

@@ -135,6 +135,16 @@ def canonical_rows(
     """(clean canonical rows, quarantine rows) for one raw batch; one bad item never stops the rest."""
     connector = build_connector(cfg.source(batch.source), resolve_path=cfg.resolve)
     good, bad = [], []
+    cleaned: dict[Any, str] = {}  # a survey's question heads every answer: cleaned once
+
+    def clean(value: Any) -> str:
+        got = cleaned.get(value) if type(value) is str else None
+        if got is None:
+            got = normalized_text(value)
+            if type(value) is str:
+                cleaned[value] = got
+        return got
+
     for i, item in enumerate(doc.get("items", [])):
         try:
             rows = connector.parse(item)
@@ -159,8 +169,9 @@ def canonical_rows(
             for k, v in row.items():  # ASCII strings (most) are UTF-8 safe as they are
                 if (type(v) is str and not v.isascii()) or type(v) is list:
                     row[k] = utf8_safe(v)
-            row["text"] = normalized_text(row.get("text") or "")
-            row["title"] = normalized_text(row.get("title") or "") or None
+            row["text"] = clean(row.get("text") or "")
+            title = row.get("title")
+            row["title"] = (clean(title) or None) if title else None
             problems = row_problems(row, now)
             if problems:
                 bad.append(

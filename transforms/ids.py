@@ -20,7 +20,8 @@ def pseudonym(value: str | None, key: bytes, prefix: str) -> str | None:
     """A keyed HMAC-SHA256 pseudonym: joinable across datasets, not reversible without the key."""
     if value is None or value == "":
         return None
-    digest = hmac.new(key, value.strip().lower().encode(), hashlib.sha256).hexdigest()[:20]
+    # hmac.digest: the one-shot C path, several times faster than hmac.new(...).hexdigest()
+    digest = hmac.digest(key, value.strip().lower().encode(), "sha256").hex()[:20]
     return f"{prefix}_{digest}"
 
 
