@@ -47,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fmt(value: float) -> str:
+    """Three decimals below 10 (four below 0.1, so a ratio of 0.0998 does not print as its
+    target 0.100), whole numbers above."""
+    if abs(value) < 0.1:
+        return f"{value:.4f}"
     return f"{value:.3f}" if abs(value) < 10 else f"{value:.0f}"
 
 

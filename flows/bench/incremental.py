@@ -63,7 +63,7 @@ def run(quick: bool = False) -> dict[str, float]:
         f"   {'second':<8}{p2['landed']:>8,}{p2['written']:>9,}{p2['embedded']:>10,}{second_s:>9.1f}"
     )
     print(
-        f"   second / first = {ratio:.3f} (target <= 0.10) with {new} new items of {len(items):,}; "
+        f"   second / first = {ratio:.4f} (target <= 0.10) with {new} new items of {len(items):,}; "
         f"warm-up (imports, Prefect API, model, small demo) {warm_s:.0f} s, paid by neither"
     )
     return {"incremental_ratio": ratio}
