@@ -1,7 +1,7 @@
 """The batch language detector gives exactly the per-text detector's answers.
 
 ``detected_language`` (the rules, then py3langid's own ``classify``) is the reference;
-``detected_languages`` runs shortcut rules and a vectorised DFA walk and naive-Bayes scoring.
+``detected_languages`` runs the same rules and a vectorised DFA walk and naive-Bayes scoring.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from py3langid.langid import LanguageIdentifier
 
-from transforms import language
+from transforms import language, language_model
 from transforms.language import detected_language, detected_languages
 
 SENTENCES = [
@@ -150,16 +150,18 @@ def test_batch_matches_per_text_reference():
 def test_sample_exercises_every_path():
     assert len(set(REFERENCE)) >= 20
     needs_model = [t for t in SAMPLE if language._rule_language(t) is None]
-    assert len(needs_model) > 4 * language._PYTHON_TAIL  # the numpy walk runs, not just Python
+    assert (
+        len(needs_model) > 4 * language_model._PYTHON_TAIL
+    )  # the numpy walk runs, not just Python
 
 
 def test_vectorised_scores_pick_classify_s_class():
     """The vectorised scoring alone (no fallback) agrees with py3langid's classify."""
-    ident = language._identifier()
-    tables = language._tables()
+    ident = language_model._identifier()
+    tables = language_model._tables()
     samples = [t[:5000] for t in SAMPLE if language._rule_language(t) is None]
     chunks = sorted((ident._encode(s) for s in samples), key=len, reverse=True)
-    best, unsure = language._best_classes(chunks, tables)
+    best, unsure = language_model._best_classes(chunks, tables)
     expected = [ident.nb_classes.index(ident.classify(c)[0]) for c in chunks]
     assert not unsure.any()  # nothing left to the exact path on this sample
     assert best.tolist() == expected
@@ -175,7 +177,7 @@ def test_vectorised_scores_pick_classify_s_class():
     ],
 )
 def test_batch_paths_match_reference(monkeypatch, setting, value):
-    monkeypatch.setattr(language, setting, value)
+    monkeypatch.setattr(language_model, setting, value)
     assert detected_languages(SAMPLE) == REFERENCE
 
 
@@ -194,8 +196,8 @@ def test_texts_classify_rejects_are_und_in_both(monkeypatch):
 
 
 def test_featureless_text_is_class_zero_as_in_classify():
-    ident = language._identifier()
-    best, unsure = language._best_classes([b"", b""], language._tables())
+    ident = language_model._identifier()
+    best, unsure = language_model._best_classes([b"", b""], language_model._tables())
     assert ident.classify("")[0] == ident.nb_classes[0]
     assert best.tolist() == [0, 0] and not unsure.any()
 
@@ -204,18 +206,20 @@ def test_near_ties_go_to_the_exact_path():
     # py3langid scores " sensi" and "appl" the same for fr and it (argmax: the first), and
     # "a bette", "egin" within 1e-4: closer than float32 rounding can be trusted
     samples = [" sensi", "appl", "a bette", "egin", "x" * 300]
-    ident = language._identifier()
+    ident = language_model._identifier()
     chunks = [ident._encode(s) for s in samples]
     order = sorted(range(len(chunks)), key=lambda i: -len(chunks[i]))
-    _, unsure = language._best_classes([chunks[i] for i in order], language._tables())
+    _, unsure = language_model._best_classes([chunks[i] for i in order], language_model._tables())
     assert [unsure[order.index(i)] for i in range(len(samples))] == [True] * 4 + [False]
-    assert language._model_languages(samples) == [language._model_language(s) for s in samples]
+    assert language_model.model_languages(samples) == [
+        language_model.model_language(s) for s in samples
+    ]
 
 
 def test_scores_match_py3langid_s_within_the_rounding_bound():
-    ident = language._identifier()
+    ident = language_model._identifier()
     chunks = sorted((ident._encode(s) for s in SENTENCES + EDGE_CASES if s), key=len, reverse=True)
-    scores, error, featureless = language._class_scores(chunks, language._tables())
+    scores, error, featureless = language_model._class_scores(chunks, language_model._tables())
     reference = np.stack([ident._raw_score(c) for c in chunks])  # float32, as classify's
     assert featureless.tolist() == [not any(f >= 0 for f in _outputs(c)) for c in chunks]
     gap = np.abs(scores.astype(np.float64) - reference)[~featureless].max(axis=1)
@@ -224,7 +228,7 @@ def test_scores_match_py3langid_s_within_the_rounding_bound():
 
 
 def _outputs(chunk: bytes) -> list[int]:
-    ident = language._identifier()
+    ident = language_model._identifier()
     state, found = 0, []
     for byte in chunk:
         state = ident.tk_nextmove[ident._rowbase[state] + byte]

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from transforms.cache import default_cache_dir
 from transforms.onnx_quant import UnsupportedModel, calibrate, export, quantize
 
 log = logging.getLogger("chorus.embed")
@@ -50,11 +51,6 @@ SAMPLES = [  # validation of a fresh build against torch
     "Das Dashboard lädt sehr langsam",
     "SSO login via Okta keeps failing with SAML error 403 after the certificate rotation. " * 12,
 ]
-
-
-def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "chorus"
 
 
 def cpu_count() -> int:
