@@ -115,12 +115,14 @@ _pool_lock = threading.Lock()
 _pool: dict[str, Any] = {}
 
 
-def parse_workers(cfg: ChorusConfig, chunks: int) -> int:
-    """Processes to parse `chunks` chunks with: 1 (in this process) for a single chunk or under
-    the Dask runner (its workers are processes already), else `processing.parse_workers`."""
-    if chunks < 2 or cfg.processing.task_runner == "dask":
+def parse_workers(cfg: ChorusConfig, chunks: int | None = None) -> int:
+    """Processes to parse `chunks` chunks with (the configured number when not known yet, for
+    planning): 1 (in this process) for a single chunk or under the Dask runner (its workers
+    are processes already), else `processing.parse_workers`."""
+    if (chunks is not None and chunks < 2) or cfg.processing.task_runner == "dask":
         return 1
-    return min(cfg.processing.parse_workers or os.cpu_count() or 1, chunks)
+    configured = cfg.processing.parse_workers or os.cpu_count() or 1
+    return configured if chunks is None else min(configured, chunks)
 
 
 def _context() -> BaseContext:

@@ -233,9 +233,7 @@ def process_batches(config_path: str, batch_paths: list[str]) -> dict:
     now = datetime.now(UTC)
     gate = QualityGate(cfg, lake, now)  # the Great Expectations suites, set up on first use
     stats = ProcessStats()
-    chunks = plan_chunks(
-        lake, batch_paths, cfg.processing.chunk_rows, workers=parse_workers(cfg, 2)
-    )
+    chunks = plan_chunks(lake, batch_paths, cfg.processing.chunk_rows, workers=parse_workers(cfg))
     workers = parse_workers(cfg, len(chunks))
     parsed = parsed_chunks(config_path, chunks, now, workers)
     for prep in grouped((embed_chunk(cfg, lake, p) for p in parsed), workers, len(chunks)):
@@ -267,7 +265,7 @@ def process(config_path: str, sources: list[str] | None = None) -> dict:
     cfg, lake = context(config_path)
     paths = pending_batches(config_path, sources)
     now = datetime.now(UTC)
-    chunks = plan_chunks(lake, paths, cfg.processing.chunk_rows, workers=parse_workers(cfg, 2))
+    chunks = plan_chunks(lake, paths, cfg.processing.chunk_rows, workers=parse_workers(cfg))
     gate = QualityGate(cfg, lake, now)
     if chunks:
         gate.warm_up()  # while the first chunks are parsed

@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache, partial
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ from schemas.feedback import EMBEDDING_DIM, FEEDBACK_SCHEMA, FEEDBACK_SCHEMA_VER
 from transforms import classify, ids
 from transforms.embed import Embedder, embeddings_for
 from transforms.normalize import detected_languages, normalized_text
-from transforms.redact import Redaction, redacted
+from transforms.redact import redacted
 
 MAX_TEXT_CHARS = 200_000
 _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -135,15 +136,10 @@ def canonical_rows(
     """(clean canonical rows, quarantine rows) for one raw batch; one bad item never stops the rest."""
     connector = build_connector(cfg.source(batch.source), resolve_path=cfg.resolve)
     good, bad = [], []
-    cleaned: dict[Any, str] = {}  # a survey's question heads every answer: cleaned once
+    cached = lru_cache(maxsize=None)(normalized_text)  # a survey's question heads every answer
 
     def clean(value: Any) -> str:
-        got = cleaned.get(value) if type(value) is str else None
-        if got is None:
-            got = normalized_text(value)
-            if type(value) is str:
-                cleaned[value] = got
-        return got
+        return cached(value) if type(value) is str else normalized_text(value)
 
     for i, item in enumerate(doc.get("items", [])):
         try:
@@ -232,21 +228,10 @@ def enriched_table(
     internal_domains = {d.lower() for d in cfg.internal_domains}
     cols: dict[str, list[Any]] = {name: [r.get(name) for r in rows] for name in _PASSED}
     titles, texts, fulls, kinds, internals, accounts, customers = [], [], [], [], [], [], []
-    pseudonyms: dict[tuple[str | None, str], str | None] = {}
-
-    def pseudonym(value: str | None, prefix: str) -> str | None:
-        got = pseudonyms.get((value, prefix), pseudonyms)
-        if got is pseudonyms:
-            got = pseudonyms[value, prefix] = ids.pseudonym(value, key, prefix)
-        return got  # type: ignore[return-value]
-
-    redactions: dict[str, Redaction] = {}  # a survey's question comes with every answer
-
-    def redact(text: str) -> Redaction:
-        got = redactions.get(text)
-        if got is None:
-            got = redactions[text] = redacted(text)
-        return got
+    # once per distinct value in this call: customers write many times, a survey's question
+    # comes with every answer
+    pseudonym = lru_cache(maxsize=None)(partial(ids.pseudonym, key=key))
+    redact = lru_cache(maxsize=None)(redacted)
 
     for row in rows:
         title = redact(row["title"]) if row.get("title") else None
@@ -262,8 +247,8 @@ def enriched_table(
         internal = bool(row.get("is_internal")) or (domain in internal_domains if domain else False)
         internals.append(internal)
         account = row.get("account_id") or (None if internal else domain_accounts.get(domain or ""))
-        accounts.append(pseudonym(account, "acct"))
-        customers.append(pseudonym(customer, "cust"))
+        accounts.append(pseudonym(account, prefix="acct"))
+        customers.append(pseudonym(customer, prefix="cust"))
     created = cols["created_at"]
     unique = list(dict.fromkeys(fulls))  # each distinct text classified once
     language = dict(zip(unique, detected_languages(unique), strict=True))

@@ -17,6 +17,7 @@ from flows.bench.scale_lake import bench_config, build_lake
 from flows.config import config_from_dict
 from flows.lake import Lake
 from flows.theming import read_corpus, update_themes
+from tests.test_themes import grown_by_a_trickle
 from transforms.ids import content_text
 from transforms.keywords import substantive
 from transforms.themes import ThemeParams, themed
@@ -131,18 +132,8 @@ def test_a_large_theme_is_split_on_a_sample_of_its_members(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(themes_mod, "_SPLIT_SAMPLE", 20)  # every theme here is "large"
-    emb, truth = _blobs(2, 40, seed=8)
-    a, b = list(range(40)), list(range(40, 54))  # group B trickles in, 7 items a run
-    ids = [f"i{i:04d}" for i in range(len(truth))]
-    params = ThemeParams(max_unassigned=0.0)
-    run = themed([ids[i] for i in a], emb[a], params=params)
-    parent = run.themes.ids[0]
-    seen = a
-    for batch in (b[:7], b[7:]):
-        prev = dict(zip([ids[i] for i in seen], run.assignment, strict=True))
-        seen = seen + batch
-        run = themed([ids[i] for i in seen], emb[seen], run.themes, prev, params)
+    emb, _ = _blobs(2, 40, seed=8)
+    run, parent, got, a, b = grown_by_a_trickle(emb)
     assert list(run.split) == [parent] and len(run.split[parent]) == 1
     child = run.split[parent][0]
-    got = dict(zip([ids[i] for i in seen], run.assignment, strict=True))
-    assert {got[ids[i]] for i in b} == {child} and {got[ids[i]] for i in a} == {parent}
+    assert {got[i] for i in b} == {child} and {got[i] for i in a} == {parent}

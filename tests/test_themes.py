@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from sklearn.metrics import normalized_mutual_info_score
 
@@ -103,10 +105,11 @@ def test_a_rerun_on_unchanged_data_changes_nothing() -> None:
     assert np.allclose(second.themes.centroids, first.themes.centroids)
 
 
-def test_a_theme_that_grows_into_two_groups_splits_with_lineage() -> None:
-    emb, truth = _blobs(k=2, n_per=40, seed=8)
-    a, b = list(range(40)), list(range(40, 54))  # group B trickles in, 7 items a run
-    ids = [f"i{i:04d}" for i in range(len(truth))]
+def grown_by_a_trickle(emb: np.ndarray) -> tuple[Any, str, dict, list[str], list[str]]:
+    """Group A (the first 40 rows) themed, then group B (the next 14) trickling in 7 items a
+    run: the last run, the first theme's id, item -> theme, and the ids of A and of B."""
+    a, b = list(range(40)), list(range(40, 54))
+    ids = [f"i{i:04d}" for i in range(len(emb))]
     params = ThemeParams(max_unassigned=0.0)
     run = themed([ids[i] for i in a], emb[a], params=params)
     parent = run.themes.ids[0]
@@ -115,10 +118,16 @@ def test_a_theme_that_grows_into_two_groups_splits_with_lineage() -> None:
         prev = dict(zip([ids[i] for i in seen], run.assignment, strict=True))
         seen = seen + batch
         run = themed([ids[i] for i in seen], emb[seen], run.themes, prev, params)
+    got = dict(zip([ids[i] for i in seen], run.assignment, strict=True))
+    return run, parent, got, [ids[i] for i in a], [ids[i] for i in b]
+
+
+def test_a_theme_that_grows_into_two_groups_splits_with_lineage() -> None:
+    emb, _ = _blobs(k=2, n_per=40, seed=8)
+    run, parent, got, a, b = grown_by_a_trickle(emb)
     assert list(run.split) == [parent] and len(run.split[parent]) == 1
     child = run.split[parent][0]
-    got = dict(zip([ids[i] for i in seen], run.assignment, strict=True))
-    assert {got[ids[i]] for i in b} == {child} and {got[ids[i]] for i in a} == {parent}
+    assert {got[i] for i in b} == {child} and {got[i] for i in a} == {parent}
 
 
 def test_one_word_junk_is_not_substantive_but_short_reviews_and_cjk_are() -> None:
