@@ -35,11 +35,11 @@ $(EVAL_STAMP): $(STAMP) requirements-eval.lock
 	touch $(EVAL_STAMP)
 
 eval: $(EVAL_STAMP)
-	$(PY) -m flows.evaluate
+	$(PY) -m flows.devtools.evaluate
 
 # Speed and scale against the obvious alternatives; ends with one `bench:` line of figures.
 bench: $(EVAL_STAMP)
-	$(PY) -m flows.bench
+	$(PY) -m flows.devtools.bench
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check flows connectors transforms schemas tests

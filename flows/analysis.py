@@ -10,8 +10,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from flows.config import ChorusConfig
-from flows.lake import Lake
+from flows.lake.store import Lake
+from flows.runtime.config import ChorusConfig
 from flows.theming import ThemeRun, theme_params, update_themes
 from transforms.segments import (
     attributes_as_of,

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from flows.config import ChorusConfig, load_config
+from flows.runtime.config import ChorusConfig, load_config
 
 # task tags whose tag concurrency limit (1) keeps two runs from writing one dataset at once
 WRITER_TAGS = ("chorus-feedback-writer", "chorus-themes-writer", "chorus-trends-writer")

@@ -35,10 +35,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from connectors.registry import build_connector
-from flows.config import ChorusConfig
-from flows.lake import Lake, RawBatch
-from flows.runtime import context, pseudonym_key
+from connectors.common.registry import build_connector
+from flows.lake.store import Lake, RawBatch
+from flows.runtime.config import ChorusConfig
+from flows.runtime.prefect_env import context, pseudonym_key
 from flows.steps import canonical_rows, enriched_table
 from transforms import ids
 

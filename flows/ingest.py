@@ -6,10 +6,10 @@ import json
 
 from prefect import flow, task
 
-from connectors.base import batch_id_for
-from connectors.registry import build_connector
-from flows.faults import crash_point
-from flows.runtime import context, emit, logger
+from connectors.common.base import batch_id_for
+from connectors.common.registry import build_connector
+from flows.lake.crash_points import crash_point
+from flows.runtime.prefect_env import context, emit, logger
 
 
 @task(retries=2, retry_delay_seconds=[2, 10])  # I/O: retried with backoff

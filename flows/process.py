@@ -20,10 +20,10 @@ import pyarrow as pa
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.config import ChorusConfig
-from flows.faults import crash_point
-from flows.lake import Lake, RawBatch
-from flows.parse_pool import (
+from flows.lake.crash_points import crash_point
+from flows.lake.store import Lake, RawBatch
+from flows.runtime.config import ChorusConfig
+from flows.runtime.parse_pool import (
     Prepared,
     grouped,
     parse_chunk,
@@ -31,8 +31,8 @@ from flows.parse_pool import (
     parse_workers,
     parsed_chunks,
 )
-from flows.quality import QualityGate
-from flows.runtime import as_writer, context, emit, logger, progress, pseudonym_key
+from flows.runtime.prefect_env import as_writer, context, emit, logger, progress, pseudonym_key
+from flows.runtime.quality_gate import QualityGate
 from flows.steps import (
     ProcessStats,
     with_embeddings,

@@ -10,8 +10,8 @@ import pandas as pd
 from prefect import flow, task
 
 from flows.analysis import compute_trends, items_frame, newest_flags, update_themes
-from flows.artifacts import publish_report_artifacts
-from flows.runtime import as_writer, context, emit, logger, pseudonym_key
+from flows.runtime.artifacts import publish_report_artifacts
+from flows.runtime.prefect_env import as_writer, context, emit, logger, pseudonym_key
 from schemas.tables import THEMES_SCHEMA
 
 
@@ -33,8 +33,8 @@ def themes_step(config_path: str) -> dict[str, Any]:
 @task  # tagged chorus-trends-writer by as_writer
 def report_step(config_path: str, counts: dict[str, Any] | None = None) -> dict[str, str]:
     """Trends to trends/, then the report files; returns their paths."""
-    from flows.render import html_report, markdown_report
-    from transforms.report import report_model
+    from transforms.report_model import report_model
+    from transforms.report_render import html_report, markdown_report
 
     cfg, lake = context(config_path)
     items = items_frame(lake, cfg, pseudonym_key(cfg))

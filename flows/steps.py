@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from connectors.base import ParseError
-from connectors.registry import build_connector
-from flows.config import ChorusConfig
-from flows.lake import Lake, RawBatch
+from connectors.common.base import ParseError
+from connectors.common.registry import build_connector
+from flows.lake.store import Lake, RawBatch
+from flows.runtime.config import ChorusConfig
 from schemas.feedback import EMBEDDING_DIM, FEEDBACK_SCHEMA, FEEDBACK_SCHEMA_VERSION, SOURCE_KINDS
 from transforms import classify, ids
 from transforms.embed import Embedder, embeddings_for

@@ -19,12 +19,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from flows.commit import TableCommit
-from flows.config import ChorusConfig
-from flows.lake import Lake
+from flows.lake.journal import TableCommit
+from flows.lake.store import Lake
+from flows.runtime.config import ChorusConfig
 from schemas.feedback import FEEDBACK_SCHEMA
 from schemas.tables import ASSIGNMENTS_SCHEMA, LINEAGE_SCHEMA, THEMES_SCHEMA
-from transforms.blocks import theme_sums
 from transforms.ids import content_text
 from transforms.keywords import (
     keywords_from_counts,
@@ -39,6 +38,7 @@ from transforms.themes import (
     theme_groups,
     themed,
 )
+from transforms.vector_blocks import theme_sums
 
 KEYWORD_DOCS = 1000  # items per theme (first in feedback_id order, i.e. a hash sample) for keywords
 

@@ -358,7 +358,7 @@ _SPACE_AROUND_NEWLINE = re.compile(r" ?\n ?")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 # Fast paths in normalized_text (tests switch them off to compare against the full path).
-# They rest on one fact, checked over every code point in tests/test_normalize_fastpath.py:
+# They rest on one fact, checked over every code point in tests/transforms/test_normalize_fastpath.py:
 # each character that _LINE_BREAKS, _CONTROL or _INVISIBLE can match, "\t", "\n", and every
 # whitespace character except " " is in category Cc, Cf, Cs, Zl, Zp or Zs, so
 # str.isprintable() is False for it. A printable text is therefore one line whose only

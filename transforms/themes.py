@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from transforms.blocks import CHUNK, as_unit, member_sums
-from transforms.blocks import nearest as nearest_centroid
-from transforms.blocks import unit as _unit
+from transforms.vector_blocks import CHUNK, as_unit, member_sums
+from transforms.vector_blocks import nearest as nearest_centroid
+from transforms.vector_blocks import unit as _unit
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""The shared HTTP client every connector uses: auth, retries, rate limits, pagination, masking."""

@@ -1,0 +1,5 @@
+"""`python -m flows.cli`: the `chorus` command line."""
+
+from flows.cli.main import app
+
+app()

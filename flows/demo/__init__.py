@@ -1,9 +1,0 @@
-"""Bundled demo data for `chorus demo`: a seeded generator with planted, known trends, served to
-the real connectors by the local vendor sandbox."""
-
-from __future__ import annotations
-
-from flows.demo.generator import DemoManifest, DemoWorld, demo_items, generate_demo
-from flows.demo.sandbox import run_demo_sandbox
-
-__all__ = ["DemoManifest", "DemoWorld", "demo_items", "generate_demo", "run_demo_sandbox"]

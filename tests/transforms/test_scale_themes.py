@@ -1,0 +1,139 @@
+"""The scale paths of theming: two-pass corpus read, streamed lake reads, sampled refinement and
+splits, and a synthetic lake themed end to end (stable on a re-run)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+from sklearn.metrics import normalized_mutual_info_score
+
+import transforms.themes as themes_mod
+from flows.devtools.bench.scale_lake import bench_config, build_lake
+from flows.lake.store import Lake
+from flows.runtime.config import config_from_dict
+from flows.theming import read_corpus, update_themes
+from tests.transforms.test_themes import grown_by_a_trickle
+from transforms.ids import content_text
+from transforms.keywords import substantive
+from transforms.themes import ThemeParams, themed
+
+
+@pytest.fixture(scope="module")
+def small_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("scale")
+    build_lake(root, 3000, n_topics=24, seed=3)
+    # one partition gets text-less rows (null embedding) and one-word rows, as the pipeline writes
+    path = sorted((root / "lake" / "feedback").glob("source=support_tickets/*/part-0.parquet"))[0]
+    t = pq.read_table(path)
+    n = t.num_rows
+    null = np.zeros(n, dtype=bool)
+    null[::17] = True
+    emb = t["embedding"].combine_chunks()
+    emb = pa.FixedSizeListArray.from_arrays(emb.values, 384, mask=pa.array(null))
+    text = np.array(t["text"].to_pylist(), dtype=object)
+    text[null] = ""
+    text[5::23] = "ok"
+    t = t.set_column(t.schema.get_field_index("embedding"), t.schema.field("embedding"), emb)
+    t = t.set_column(t.schema.get_field_index("text"), "text", pa.array(text, pa.string()))
+    pq.write_table(t, path)
+    return root
+
+
+def test_streamed_reads_give_the_same_rows_as_read_feedback(small_lake: Path) -> None:
+    lake = Lake(str(small_lake / "lake"))
+    cols = ["feedback_id", "source", "created_month", "embedding"]
+    whole = lake.read_feedback(columns=cols)
+    for batch_rows in (None, 100):
+        parts = list(lake.iter_feedback(columns=cols, batch_rows=batch_rows))
+        assert pa.concat_tables(parts).equals(whole)
+    assert len(list(lake.iter_feedback(columns=cols, batch_rows=100))) > len(
+        list(lake.iter_feedback(columns=cols))
+    )
+
+
+def test_corpus_matches_a_plain_read_sorted_by_id(small_lake: Path) -> None:
+    lake = Lake(str(small_lake / "lake"))
+    fb = lake.read_feedback(
+        columns=["feedback_id", "source_kind", "title", "text", "created_at", "embedding"]
+    )
+    fb = fb.filter(pc.is_valid(fb["embedding"])).sort_by("feedback_id")
+    texts = [
+        content_text(t, x, k)
+        for t, x, k in zip(
+            fb["title"].to_pylist(),
+            fb["text"].to_pylist(),
+            fb["source_kind"].to_pylist(),
+            strict=True,
+        )
+    ]
+    keep = np.array([substantive(t) for t in texts])
+    ids = np.array(fb["feedback_id"].to_pylist(), dtype=object)
+    emb = np.stack(fb["embedding"].to_numpy(zero_copy_only=False))
+    corpus = read_corpus(lake)
+    assert corpus.ids == ids[keep].tolist()
+    assert corpus.unthemed == ids[~keep].tolist() and len(corpus.unthemed) > 10
+    assert corpus.texts == [t for t, k in zip(texts, keep, strict=True) if k]
+    assert np.array_equal(corpus.emb, emb[keep])
+    created = pc.cast(fb["created_at"], pa.int64()).to_numpy()
+    assert np.array_equal(corpus.created_us, created[keep])
+
+
+def test_synthetic_lake_is_themed_well_and_a_rerun_changes_nothing(small_lake: Path) -> None:
+    cfg = config_from_dict(bench_config(small_lake))
+    lake = Lake(cfg.lake_url)
+    first = update_themes(lake, cfg)
+    asg = lake.read_table("assignments").to_pandas().set_index("feedback_id")
+    truth = pq.read_table(small_lake / "truth.parquet").to_pandas().set_index("feedback_id")
+    both = truth.join(asg, how="inner")
+    inlier = both[both["topic"] >= 0]
+    assert normalized_mutual_info_score(inlier["topic"], inlier["theme_id"].fillna("-")) > 0.85
+    assert first.unassigned_share <= 0.15
+    second = update_themes(lake, cfg)
+    again = lake.read_table("assignments").to_pandas().set_index("feedback_id")
+    assert second.born == 0 and second.themes == first.themes
+    assert again["theme_id"].fillna("-").equals(asg["theme_id"].fillna("-").loc[again.index])
+    themes = lake.read_table("themes").to_pandas()
+    active = themes[themes["status"] == "active"]
+    assert (active["keywords"].map(len) > 0).all() and active["label"].str.len().gt(0).all()
+
+
+def _blobs(k: int, n_per: int, seed: int) -> tuple[np.ndarray, list[int]]:
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(size=(k, 64))
+    x = np.vstack(
+        [c + 0.35 * rng.normal(size=(n_per, 64)) * np.linalg.norm(c) / 8 for c in centers]
+    )
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32), [
+        c for c in range(k) for _ in range(n_per)
+    ]
+
+
+def test_refining_on_a_sample_of_a_large_pool_finds_the_same_groups(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    emb, truth = _blobs(6, 150, seed=4)
+    ids = [f"i{i:05d}" for i in range(len(truth))]
+    full = themed(ids, emb, params=ThemeParams(seed=5))
+    monkeypatch.setattr(themes_mod, "_REFINE_SAMPLE", 200)
+    sampled = themed(ids, emb, params=ThemeParams(seed=5))
+    assert sorted(sampled.themes.ids) == sorted(full.themes.ids)
+    a = [x or "-" for x in full.assignment]
+    b = [x or "-" for x in sampled.assignment]
+    assert normalized_mutual_info_score(a, b) > 0.98
+    assert np.array_equal(sampled.codes >= 0, np.array([x is not None for x in b]))
+
+
+def test_a_large_theme_is_split_on_a_sample_of_its_members(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(themes_mod, "_SPLIT_SAMPLE", 20)  # every theme here is "large"
+    emb, _ = _blobs(2, 40, seed=8)
+    run, parent, got, a, b = grown_by_a_trickle(emb)
+    assert list(run.split) == [parent] and len(run.split[parent]) == 1
+    child = run.split[parent][0]
+    assert {got[i] for i in b} == {child} and {got[i] for i in a} == {parent}
