@@ -37,8 +37,7 @@ import pyarrow.compute as pc
 
 from connectors.common.registry import build_connector
 from flows.lake.store import Lake, RawBatch
-from flows.runtime.config import ChorusConfig
-from flows.runtime.prefect_env import context, pseudonym_key
+from flows.runtime.config import ChorusConfig, config_and_lake, pseudonym_key
 from flows.steps import canonical_rows, enriched_table
 from transforms import ids
 
@@ -74,7 +73,7 @@ def forget_customer(config_path: str, customer: str, dry_run: bool = False) -> d
     and by source. ``dry_run``: the same counts, nothing changed."""
     if not customer or not customer.strip():
         raise ValueError("--customer: give an e-mail, a vendor user id or a cust_ pseudonym")
-    cfg, lake = context(config_path)
+    cfg, lake = config_and_lake(config_path)
     target = _Target(customer, pseudonym_key(cfg))
     now = datetime.now(UTC)
     with nullcontext() if dry_run else lake.lock("process"):

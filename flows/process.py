@@ -22,7 +22,9 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.lake.crash_points import crash_point
 from flows.lake.store import Lake, RawBatch
-from flows.runtime.config import ChorusConfig
+from flows.runtime.config import ChorusConfig, config_and_lake, pseudonym_key
+from flows.runtime.events import emit
+from flows.runtime.logs import logger, progress
 from flows.runtime.parse_pool import (
     Prepared,
     grouped,
@@ -31,7 +33,7 @@ from flows.runtime.parse_pool import (
     parse_workers,
     parsed_chunks,
 )
-from flows.runtime.prefect_env import as_writer, context, emit, logger, progress, pseudonym_key
+from flows.runtime.prefect_server import as_writer
 from flows.runtime.quality_gate import QualityGate
 from flows.steps import (
     ProcessStats,
@@ -215,7 +217,7 @@ def finish(lake: Lake, stats: ProcessStats, now: datetime) -> dict:
 @task(retries=2, retry_delay_seconds=[1, 5])  # I/O only: listing the lake
 def pending_batches(config_path: str, sources: list[str] | None = None) -> list[str]:
     """Raw batches of the configured sources that have not been processed yet."""
-    cfg, lake = context(config_path)
+    cfg, lake = config_and_lake(config_path)
     names = sources or [s.name for s in cfg.sources]
     pending = []
     for name in names:
@@ -229,7 +231,7 @@ def process_batches(config_path: str, batch_paths: list[str]) -> dict:
     """Parse, check, redact, embed and upsert, chunk after chunk, in this task; bad items go to
     quarantine/ with their reason. A second run at once waits for the lock, then skips what the
     first did."""
-    cfg, lake = context(config_path)
+    cfg, lake = config_and_lake(config_path)
     now = datetime.now(UTC)
     gate = QualityGate(cfg, lake, now)  # the Great Expectations suites, set up on first use
     stats = ProcessStats()
@@ -246,7 +248,7 @@ def prepare_chunk(
     config_path: str, batches: list[RawBatch], now: datetime, workers: int = 1
 ) -> Prepared:
     """Parse (in a worker process when `workers` > 1) and embed one chunk."""
-    cfg, lake = context(config_path)
+    cfg, lake = config_and_lake(config_path)
     parsed = parse_in_pool(config_path, batches, now, pseudonym_key(cfg), workers)
     return embed_chunk(cfg, lake, parsed)
 
@@ -255,14 +257,14 @@ def prepare_chunk(
 def commit_chunk(
     config_path: str, prep: Prepared, now: datetime, gate: QualityGate
 ) -> ProcessStats:
-    cfg, lake = context(config_path)
+    cfg, lake = config_and_lake(config_path)
     return commit(cfg, lake, prep, now, gate)
 
 
 @flow(name="chorus-process", log_prints=True)
 def process(config_path: str, sources: list[str] | None = None) -> dict:
     """Prepare chunks side by side on the flow's task runner, commit them one by one in order."""
-    cfg, lake = context(config_path)
+    cfg, lake = config_and_lake(config_path)
     paths = pending_batches(config_path, sources)
     now = datetime.now(UTC)
     chunks = plan_chunks(lake, paths, cfg.processing.chunk_rows, workers=parse_workers(cfg))
@@ -294,7 +296,7 @@ def process(config_path: str, sources: list[str] | None = None) -> dict:
 
 def run_process(config_path: str, sources: list[str] | None = None) -> dict:
     """The processing flow on the task runner the config names (`processing.task_runner`)."""
-    cfg, _ = context(config_path)
+    cfg, _ = config_and_lake(config_path)
     runner = task_runner(cfg)
     flow_ = process.with_options(task_runner=runner) if runner is not None else process
     out = flow_(config_path, sources)

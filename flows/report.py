@@ -11,13 +11,16 @@ from prefect import flow, task
 
 from flows.analysis import compute_trends, items_frame, newest_flags, update_themes
 from flows.runtime.artifacts import publish_report_artifacts
-from flows.runtime.prefect_env import as_writer, context, emit, logger, pseudonym_key
+from flows.runtime.config import config_and_lake, pseudonym_key
+from flows.runtime.events import emit
+from flows.runtime.logs import logger
+from flows.runtime.prefect_server import as_writer
 from schemas.tables import THEMES_SCHEMA
 
 
 @task  # tagged chorus-themes-writer by as_writer
 def themes_step(config_path: str) -> dict[str, Any]:
-    cfg, lake = context(config_path)
+    cfg, lake = config_and_lake(config_path)
     run = update_themes(lake, cfg)
     logger().info(
         "themes: %d (%d new, %d merged), %d items assigned, %.1f%% unassigned",
@@ -36,7 +39,7 @@ def report_step(config_path: str, counts: dict[str, Any] | None = None) -> dict[
     from transforms.report_model import report_model
     from transforms.report_render import html_report, markdown_report
 
-    cfg, lake = context(config_path)
+    cfg, lake = config_and_lake(config_path)
     items = items_frame(lake, cfg, pseudonym_key(cfg))
     trends = compute_trends(lake, cfg, items)
     themes = lake.read_table("themes")

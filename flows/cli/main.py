@@ -56,7 +56,7 @@ def run(
     """Run the pipeline (or one step of it) on a config, under Prefect."""
     path = _checked_config(config)
     _quiet_env()
-    from flows.lake.crash_points import LakeWriteError
+    from flows.lake.errors import LakeWriteError
     from flows.runtime.config import ConfigError
 
     try:

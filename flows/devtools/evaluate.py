@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
 
 
 def clinc_items(path: Path, oos: int = 1000) -> tuple[list[str], list[str]]:
@@ -236,7 +236,7 @@ def _pii_report() -> str:
     """tests/pii_eval.py's per-kind tables (the corpora live beside the tests)."""
     import importlib.util
 
-    path = Path(__file__).resolve().parents[1] / "tests" / "pii_eval.py"
+    path = Path(__file__).resolve().parents[2] / "tests" / "pii_eval.py"
     spec = importlib.util.spec_from_file_location("chorus_pii_eval", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

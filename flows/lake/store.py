@@ -24,7 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from flows.lake.crash_points import LakeWriteError, crash_point
+from flows.lake.crash_points import crash_point
+from flows.lake.errors import LakeWriteError
 from flows.lake.journal import roll_forward
 from flows.lake.rows import (
     _latest_per_id,

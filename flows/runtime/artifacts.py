@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flows.runtime.prefect_env import logger
+from flows.runtime.logs import logger
 
 TOP_THEMES = 15
 

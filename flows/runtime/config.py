@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from flows.lake.store import Lake
 from schemas.feedback import SOURCE_KINDS
 
 
@@ -320,3 +321,18 @@ def config_from_dict(data: dict[str, Any], origin: str = "config") -> ChorusConf
 CUSTOMER_ATTRIBUTES = {
     "plan", "arr", "region", "lifecycle", "persona", "target_market", "account_id", "account_name",
 }  # fmt: skip
+
+
+def config_and_lake(config_path: str) -> tuple[ChorusConfig, Lake]:
+    """The run's validated configuration and its lake."""
+    cfg = load_config(config_path)
+    return cfg, Lake(cfg.lake_url)
+
+
+def pseudonym_key(cfg: ChorusConfig) -> bytes:
+    try:
+        return cfg.pseudonym_key.resolve().encode()
+    except ConfigError as exc:
+        raise ConfigError(
+            f"pseudonym_key: {exc}; the keyed HMAC for customer and account ids needs a secret ({cfg.pseudonym_key.describe()})"
+        ) from None

@@ -22,8 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from flows.lake.store import Lake, RawBatch
-from flows.runtime.config import ChorusConfig
-from flows.runtime.prefect_env import context, pseudonym_key
+from flows.runtime.config import ChorusConfig, config_and_lake, pseudonym_key
 from flows.steps import canonical_rows, domain_accounts, enriched_table, without_embeddings
 from schemas.feedback import NORMALIZED_VIEW_FIELDS
 
@@ -149,7 +148,7 @@ def _parse_job(
     if os.environ != env:
         os.environ.clear()
         os.environ.update(env)
-    cfg, lake = context(config_path)
+    cfg, lake = config_and_lake(config_path)
     return _slim(parse_chunk(cfg, lake, batches, now, key))
 
 
@@ -196,7 +195,7 @@ def parse_in_pool(
 ) -> Prepared:
     """`parse_chunk` in a worker process when `workers` > 1, else here."""
     if workers <= 1:
-        cfg, lake = context(config_path)
+        cfg, lake = config_and_lake(config_path)
         return parse_chunk(cfg, lake, batches, now, key)
     return _result(_submit(workers, config_path, batches, now, key))
 
@@ -206,7 +205,7 @@ def parsed_chunks(
 ) -> Iterator[Prepared]:
     """Parsed chunks in order, `workers` at a time in worker processes (at most workers + 1
     held), for callers that embed and commit them one by one."""
-    cfg, _ = context(config_path)
+    cfg, _ = config_and_lake(config_path)
     key = pseudonym_key(cfg)
     if workers <= 1:
         for chunk in chunks:

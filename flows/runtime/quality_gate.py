@@ -29,7 +29,8 @@ import pyarrow as pa
 
 from flows.lake.store import Lake, RawBatch
 from flows.runtime.config import ChorusConfig
-from flows.runtime.prefect_env import emit, logger
+from flows.runtime.events import emit
+from flows.runtime.logs import logger
 from flows.steps import ProcessStats
 from schemas.quality import (
     CURATED_SUITE,

@@ -50,7 +50,7 @@ from connectors.common.base import batch_id_for
 from connectors.common.registry import connector_class
 from flows.lake.store import Lake
 from flows.runtime.config import ChorusConfig, SourceConfig, load_config
-from flows.runtime.prefect_env import emit
+from flows.runtime.events import emit
 from flows.serve.items import MAPPERS, WEBHOOK_TYPES, Mapped
 from flows.serve.signatures import SCHEMES, Refused
 

@@ -21,7 +21,7 @@ import requests
 from flows.deploy import WRITER_TAGS, render_deployments
 from tests.serve.webhook_payloads import github_issue
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SECRET = "whsec-test-only-not-a-secret"
 
 CONFIG = """
@@ -283,12 +283,12 @@ def test_signed_webhook_triggers_processing_and_report_on_a_real_server(prefect_
 def test_writer_tasks_carry_their_tag_only_against_a_server(monkeypatch):
     from flows.process import commit_chunk
     from flows.report import report_step, themes_step
-    from flows.runtime.prefect_env import as_writer
+    from flows.runtime.prefect_server import as_writer
 
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:4200/api")
     assert as_writer(commit_chunk, "chorus-feedback-writer").tags == {"chorus-feedback-writer"}
     assert as_writer(themes_step, "chorus-themes-writer").tags == {"chorus-themes-writer"}
     assert as_writer(report_step, "chorus-trends-writer").tags == {"chorus-trends-writer"}
     monkeypatch.delenv("PREFECT_API_URL")
-    monkeypatch.setattr("flows.runtime.prefect_env.api_server_configured", lambda: False)
+    monkeypatch.setattr("flows.runtime.prefect_server.api_server_configured", lambda: False)
     assert as_writer(commit_chunk, "chorus-feedback-writer").tags == set()

@@ -103,10 +103,10 @@ def _feedback(root: Path) -> pd.DataFrame:
 
 
 def _pseudonym(root: Path, customer: str) -> str:
-    from flows.runtime.prefect_env import context, pseudonym_key
+    from flows.runtime.config import config_and_lake, pseudonym_key
     from transforms import ids
 
-    cfg, _ = context(str(root / "chorus.yaml"))
+    cfg, _ = config_and_lake(str(root / "chorus.yaml"))
     return ids.pseudonym(customer, pseudonym_key(cfg), "cust")
 
 

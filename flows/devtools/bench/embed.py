@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-CLINC = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "clinc150" / "data_full.json"
+CLINC = Path(__file__).resolve().parents[4] / "shared" / "datasets" / "clinc150" / "data_full.json"
 REPEAT_SHARE = 0.2  # of the mix
 
 

@@ -39,7 +39,7 @@ def _stage(config: str, stage: str, sources: list[str]) -> dict[str, float]:
 
     from flows.ingest import ingest_source
     from flows.process import pending_batches
-    from flows.runtime.prefect_env import context
+    from flows.runtime.config import config_and_lake
 
     started, cpu = time.perf_counter(), time.process_time()
     if stage == "ingest":
@@ -54,7 +54,7 @@ def _stage(config: str, stage: str, sources: list[str]) -> dict[str, float]:
         from flows.runtime.parse_pool import grouped, parse_workers, parsed_chunks, shutdown_pool
         from flows.steps import with_null_embeddings
 
-        cfg, lake = context(config)
+        cfg, lake = config_and_lake(config)
         now, items = datetime.now(UTC), 0
         paths = pending_batches.fn(config, sources)
         chunks = plan_chunks(lake, paths, cfg.processing.chunk_rows, workers=parse_workers(cfg))
