@@ -3,8 +3,8 @@
 ``forget_customer(config, customer)`` takes what a source calls the customer (an e-mail or a
 vendor user id, as in the raw items) or their pseudonym (``cust_…``) and removes:
 
-- ``raw/``: the items whose canonical rows (``flows/steps.py`` ``canonical_rows``, the
-  processing step's own code) carry that customer, and unparseable items with their id as a
+- ``raw/``: the items whose canonical rows (``flows/runtime/landed_rows.py`` ``landed_rows``,
+  the processing step's own code) carry that customer, and unparseable items with their id as a
   value. Batches are rewritten atomically under the same id: the processed-batch state still
   covers them (its counts reduced by what went), so a re-run does not bring them back; only
   a source delivering them again does. Another customer's item that mentions the forgotten
@@ -38,8 +38,9 @@ import pyarrow.compute as pc
 from connectors.common.registry import build_connector
 from flows.lake.store import Lake, RawBatch
 from flows.runtime.config import ChorusConfig, config_and_lake, pseudonym_key
-from flows.steps import canonical_rows, enriched_table
+from flows.runtime.landed_rows import landed_rows
 from transforms import ids
+from transforms.canonical import enriched_table
 
 PSEUDONYM = re.compile(r"cust_[0-9a-f]{20}")
 DATASETS = ("raw", "feedback", "quarantine", "assignments", "theme_quotes", "embedding_cache")
@@ -174,7 +175,7 @@ class _RawPlan:
         }
         mine = [r for i in sorted(self.owned) for r in valid[i]]  # every version it holds
         self.hashes = (
-            set(enriched_table(mine, cfg, target.key, now)[0]["text_hash"].to_pylist())
+            set(enriched_table(mine, target.key, now)[0]["text_hash"].to_pylist())
             if mine
             else set()
         )
@@ -213,7 +214,7 @@ def _item_rows(
     """The canonical rows of each item as the processing step makes them (``_valid``: they
     passed its checks); the connector's rows for items it refused; None where unparseable."""
     try:
-        good, _ = canonical_rows(cfg, batch, {"items": items}, now)
+        good, _ = landed_rows(cfg, batch, {"items": items}, now)
     except Exception:  # a source no longer configured: only raw values can tell
         return [None] * len(items)
     per: list[list[dict[str, Any]] | None] = [[] for _ in items]
@@ -222,7 +223,7 @@ def _item_rows(
             per[row["_item"]].append({**row, "_valid": True})  # type: ignore[union-attr]
     else:
         for i, item in enumerate(items):
-            rows, _ = canonical_rows(cfg, batch, {"items": [item]}, now)
+            rows, _ = landed_rows(cfg, batch, {"items": [item]}, now)
             per[i] = [{**r, "_valid": True} for r in rows]
     connector = None
     for i, rows in enumerate(per):

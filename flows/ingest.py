@@ -9,15 +9,16 @@ from prefect import flow, task
 from connectors.common.base import batch_id_for
 from connectors.common.registry import build_connector
 from flows.lake.crash_points import crash_point
-from flows.runtime.config import config_and_lake
+from flows.lake.store import Lake
+from flows.runtime.config import ChorusConfig, load_config
 from flows.runtime.events import emit
 from flows.runtime.logs import logger
 
 
 @task(retries=2, retry_delay_seconds=[2, 10])  # I/O: retried with backoff
-def ingest_source(config_path: str, source: str) -> dict[str, int]:
+def ingest_source(cfg: ChorusConfig, source: str) -> dict[str, int]:
     """Land every new batch of one source; returns counts."""
-    cfg, lake = config_and_lake(config_path)
+    lake = Lake(cfg.lake_url)
     log = logger()
     connector = build_connector(cfg.source(source), resolve_path=cfg.resolve)
     state_name = f"ingest/{source}"
@@ -46,6 +47,6 @@ def ingest_source(config_path: str, source: str) -> dict[str, int]:
 
 @flow(name="chorus-ingest", log_prints=True)
 def ingest(config_path: str, sources: list[str] | None = None) -> dict[str, dict[str, int]]:
-    cfg, _ = config_and_lake(config_path)
+    cfg = load_config(config_path)
     names = sources or [s.name for s in cfg.sources]
-    return {name: ingest_source(config_path, name) for name in names}
+    return {name: ingest_source(cfg, name) for name in names}

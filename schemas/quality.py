@@ -45,7 +45,7 @@ SUITES = (NORMALIZED_SUITE, CURATED_SUITE)
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # nothing in the product is older
 FUTURE_SLACK = timedelta(days=1)  # clock skew between vendors and us
-MAX_TEXT_CHARS = 200_000  # the limit flows.steps.row_problems applies too
+MAX_TEXT_CHARS = 200_000  # the limit transforms.canonical.row_problems applies too
 MAX_SOURCE_ID_CHARS = 1_000
 PSEUDONYM = {"customer_id": r"^cust_[0-9a-f]{20}$", "account_id": r"^acct_[0-9a-f]{20}$"}
 LANGUAGE_CODE = r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?$"  # ISO 639 ("en", "und"), optional region

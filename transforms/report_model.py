@@ -159,6 +159,7 @@ def report_model(
             {
                 "theme_id": r.theme_id,
                 "label": r.theme_label,
+                "level": r.level,
                 "segment": r.segment,
                 "flag": r.flag,
                 "count": int(r.window_count),  # items in the window
@@ -168,21 +169,12 @@ def report_model(
                 "q_value": None if pd.isna(r.q_value) else float(r.q_value),
             }
         )
-    # a group flagged alongside one of its own themes says the same thing twice: keep the theme
     group_of = (
         dict(zip(themes["theme_id"], themes["group_id"], strict=True))
         if len(themes) and "group_id" in themes
         else {}
     )
-    theme_keys = {(group_of.get(f["theme_id"]), f["segment"], f["flag"]) for f in flagged}
-    flagged = [
-        f
-        for f in flagged
-        if not (
-            str(f["theme_id"]).startswith("grp_")
-            and (f["theme_id"], f["segment"], f["flag"]) in theme_keys
-        )
-    ]
+    flagged = distinct_flags(flagged, group_of)
     # what to act on first: new themes, then rises, strongest evidence first; 'all' after its segments
     flagged.sort(
         key=lambda f: (
@@ -217,6 +209,22 @@ def report_model(
         flagged=flagged,
         by_type=type_breakdown(items, in_win.to_numpy(), {t.theme_id: t.label for t in summaries}),
     )
+
+
+def distinct_flags(flagged: list[dict[str, Any]], group_of: dict[str, Any]) -> list[dict[str, Any]]:
+    """The flags worth reading: a group flagged alongside one of its own themes (same segment,
+    same flag) says the same thing twice, so the theme's flag stays; a group flag that no single
+    theme of it carries stays too: a rise spread over several related themes is the news."""
+    theme_keys = {
+        (group_of.get(f["theme_id"]), f["segment"], f["flag"])
+        for f in flagged
+        if f["level"] != "group"
+    }
+    return [
+        f
+        for f in flagged
+        if f["level"] != "group" or (f["theme_id"], f["segment"], f["flag"]) not in theme_keys
+    ]
 
 
 def _lift(nt: pd.DataFrame, seg: str) -> float:

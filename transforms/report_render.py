@@ -61,7 +61,7 @@ def markdown_report(m: ReportModel) -> str:
     for f in m.flagged:
         base = "new" if f["baseline_share"] in (None, 0) else _pct(f["baseline_share"])
         lines.append(
-            f"- {_FLAG_ICON.get(f['flag'], '')} **{f['label']}** — {f['flag']} in **{f['segment']}**: {_pct(f['share'])} of the segment's feedback vs {base} before (n={f['count']}, q={f['q_value']:.3g})"
+            f"- {_FLAG_ICON.get(f['flag'], '')} **{f['label']}**{' (theme group)' if f.get('level') == 'group' else ''} — {f['flag']} in **{f['segment']}**: {_pct(f['share'])} of the segment's feedback vs {base} before (n={f['count']}, q={f['q_value']:.3g})"
         )
     lines += [
         "",
@@ -289,7 +289,7 @@ def html_report(m: ReportModel) -> str:
     t = m.totals
     flag_items = (
         "".join(
-            f'<li><span class="pill {f["flag"]}">{e(f["flag"])}</span><b>{e(f["label"])}</b> in <b>{e(f["segment"])}</b>: {_pct(f["share"])} of its feedback vs {"none" if not f["baseline_share"] else _pct(f["baseline_share"])} before · n={f["count"]} · q={f["q_value"]:.2g}</li>'
+            f'<li><span class="pill {f["flag"]}">{e(f["flag"])}</span><b>{e(f["label"])}</b>{" <i>(theme group)</i>" if f.get("level") == "group" else ""} in <b>{e(f["segment"])}</b>: {_pct(f["share"])} of its feedback vs {"none" if not f["baseline_share"] else _pct(f["baseline_share"])} before · n={f["count"]} · q={f["q_value"]:.2g}</li>'
             for f in m.flagged
         )
         or "<li>No theme passes the significance and minimum-volume guards this period.</li>"

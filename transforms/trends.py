@@ -154,6 +154,50 @@ def weighted_trends(
     )
 
 
+def theme_trends(
+    items: pd.DataFrame,
+    themes: pd.DataFrame,
+    policy_version: str,
+    params: TrendParams,
+) -> pd.DataFrame:
+    """`weighted_trends` of the report's items frame (`transforms.weighted_items`) per theme and
+    per group of themes, labelled from the themes table (its first_seen dates what is new)."""
+    labels = dict(zip(themes["theme_id"], themes["label"], strict=True))
+    first_seen = {}
+    for tid, fs in zip(themes["theme_id"], themes["first_seen"], strict=True):
+        if fs is not None and not pd.isna(fs):
+            first_seen[tid] = period_starts(pd.Series([fs]), params.period).iloc[0]
+    groups = (
+        dict(zip(themes["theme_id"], themes["group_id"], strict=True))
+        if "group_id" in themes
+        else {}
+    )
+    # plain columns, without `items.attrs` (pandas deep-copies attrs on every derived frame)
+    frame = pd.DataFrame(
+        {c: items[c].to_numpy() for c in ("theme_id", "period_start", "weight", "speaker")}
+    )
+    # a group row only where the group holds more than one theme (else it is the theme itself)
+    in_group = {t: g for t, g in groups.items() if isinstance(g, str) and g != t}
+    frame["group_id"] = frame["theme_id"].map(in_group).astype(object)
+    return weighted_trends(
+        frame,
+        items.attrs["masks"],
+        labels,
+        first_seen,
+        policy_version,
+        params,
+        levels={"theme": "theme_id", "group": "group_id"},
+    )
+
+
+def newest_flags(trends: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the newest period that carry a flag (emerging, rising, fading)."""
+    if trends.empty:
+        return trends
+    last = trends["period_start"].max()
+    return trends[(trends["period_start"] == last) & trends["flag"].notna()]
+
+
 def _window_sum(series: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Sum of series[..., lo:hi] for each pair (hi exclusive), via cumulative sums on the last axis."""
     c = np.concatenate([np.zeros((*series.shape[:-1], 1)), np.cumsum(series, axis=-1)], axis=-1)

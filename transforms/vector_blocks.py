@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
+CHUNK = 32768  # rows per block in the passes over all items (about 50 MB of float32 at d=384)
+
 
 def unit(x: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (float32)."""
     norms = np.linalg.norm(x, axis=1, keepdims=True)
     return (x / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
-
-
-CHUNK = 32768  # rows per block in the passes over all items (about 50 MB of float32 at d=384)
 
 
 def as_unit(x: np.ndarray) -> np.ndarray:
@@ -50,6 +50,16 @@ def nearest(
     return best, sim
 
 
+def own_similarity(emb: np.ndarray, cents: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Per row: cosine similarity to its own centroid (codes: centroid per row, -1: 0.0)."""
+    sim = np.zeros(codes.size, dtype=np.float32)
+    for a in range(0, codes.size, CHUNK):
+        mine = codes[a : a + CHUNK]
+        sim[a : a + mine.size] = np.einsum("ij,ij->i", emb[a : a + CHUNK], cents[np.maximum(mine, 0)])
+    sim[codes < 0] = 0.0
+    return sim
+
+
 def theme_sums(emb: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
     """Sum of the embeddings of each theme's members (codes: theme position per row, -1: none)."""
     from scipy.sparse import csr_matrix
@@ -63,15 +73,29 @@ def theme_sums(emb: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
     return sums
 
 
-def member_sums(
-    emb: np.ndarray, rows: np.ndarray, labels: np.ndarray, k: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Sum of emb[rows[labels == j]] (float64) and member count, for each j < k."""
-    from scipy.sparse import csr_matrix
+def centroids_of(emb: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
+    """Unit mean of each theme's members (k x d float32; a theme without members: zeros)."""
+    return unit(theme_sums(emb, codes, k))
 
-    sums = np.zeros((k, emb.shape[1]), dtype=np.float64)
-    for a in range(0, rows.size, CHUNK):
-        lab = labels[a : a + CHUNK]
-        onehot = csr_matrix((np.ones(lab.size), (lab, np.arange(lab.size))), shape=(k, lab.size))
-        sums += onehot @ emb[rows[a : a + CHUNK]].astype(np.float64)
-    return sums, np.bincount(labels, minlength=k)
+
+def members_of(codes: np.ndarray, k: int) -> list[np.ndarray]:
+    """Row positions per theme (ascending), from the per-row theme positions (-1: none)."""
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(k + 1))
+    return [order[bounds[j] : bounds[j + 1]] for j in range(k)]
+
+
+def two_means(x: np.ndarray, seed: int, steps: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """(labels 0/1, 2 x d unit centroids): spherical 2-means started from two far-apart rows."""
+    rng = np.random.default_rng(seed)
+    a = x[rng.integers(x.shape[0])]
+    first = int(np.argmin(x @ a))
+    second = int(np.argmin(x @ x[first]))
+    c = unit(x[[first, second]])
+    labels = np.zeros(x.shape[0], dtype=np.int64)
+    for _ in range(steps):
+        labels = (x @ c.T).argmax(axis=1)
+        if labels.min() == labels.max():
+            break
+        c = unit(np.vstack([x[labels == h].mean(axis=0) for h in (0, 1)]))
+    return labels, c

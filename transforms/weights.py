@@ -47,27 +47,23 @@ def recency_factors(ages_days: Sequence[float], half_life_days: float | None) ->
     return np.ones(len(ages)) if half_life_days is None else 0.5 ** (ages / half_life_days)
 
 
-def repeat_factors(
-    speaker: Sequence[Any], group: Sequence[Any], order: Sequence[Any], decay: float
-) -> np.ndarray:
-    """decay**k for the k-th item (in `order`) a speaker gives within a group; unknown speakers count once each.
-
-    Sorted on integer codes (group, speaker, order, position), so a million items take one
-    lexsort rather than a sort of Python objects.
+def repeat_factors(speaker: Sequence[Any], group: Sequence[Any], decay: float) -> np.ndarray:
+    """Each item's share of its speaker's voice within a group (a period): a speaker with n items
+    there counts 1 + decay + ... + decay**(n-1) in all, spread evenly over those items, whatever
+    themes they fall in. One account repeating itself gains little, and gains nothing by
+    spreading its repeats over several themes; unknown speakers count once each.
     """
     s_code = _codes(speaker)
     g_code = _codes(group)
-    o_code = _codes(order, sort=True)  # rank of the order value: ties keep item order
-    o_code = np.where(o_code < 0, o_code.max(initial=0) + 1, o_code)  # missing order: last
-    k = np.zeros(s_code.size)
+    out = np.ones(s_code.size)
     known = np.flatnonzero(s_code >= 0)
-    if known.size:
-        perm = known[np.lexsort((known, o_code[known], s_code[known], g_code[known]))]
-        g, s = g_code[perm], s_code[perm]
-        start = np.r_[True, (g[1:] != g[:-1]) | (s[1:] != s[:-1])]
-        run_start = np.maximum.accumulate(np.where(start, np.arange(perm.size), 0))
-        k[perm] = np.arange(perm.size) - run_start
-    return decay**k
+    if known.size == 0 or decay >= 1.0:
+        return out
+    key = g_code[known] * (int(s_code.max()) + 1) + s_code[known]
+    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    n = counts[inverse].astype(float)
+    out[known] = (1.0 - decay**n) / ((1.0 - decay) * n)
+    return out
 
 
 def _codes(values: Sequence[Any], sort: bool = False) -> np.ndarray:

@@ -11,7 +11,7 @@ Traps handled:
   warning naming the country (a gap may have opened; run more often).
 - Error answers: a 400/404 or a non-JSON/empty body is read as a page without reviews (Apple
   answers so for pages it will not serve), never as a crash; a broken page before the last one
-  (a hole) is skipped and paging goes on.
+  (a hole) is skipped and paging goes on (FEED_ERRORS, the endpoint's error policy).
 - A lone review arrives as an object, not a list; no reviews means no `entry` key; page 1 of
   some storefronts starts with the app's own entry (im:name, no im:rating): it is dropped.
 - rel="next"/"last" links point at the XML feed (…/xml?urlDesc=…): we page by number instead.
@@ -31,13 +31,23 @@ from pydantic import Field, StringConstraints
 from connectors.apple.paging import NewestFirst, NewestFirstConnector
 from connectors.common.base import ParseError, normalised_rating, parse_timestamp
 from connectors.common.http.auth import AuthStrategy, BearerAuth
-from connectors.common.http.client import HttpClient
+from connectors.common.http.error_policy import Action, ErrorRule, not_json
 from connectors.common.http.paginators import NextRequest, PageNumberPaginator
 from connectors.common.rest import Endpoint, RestOptions
 
 RSS_DOCS = "https://developer.apple.com/app-store/ratings-and-reviews/"
 MAX_PAGES = 10  # Apple's page depth limit for customer-review feeds
-NOT_SERVED = (400, 404)  # what the feed answers for pages (or storefronts) it will not serve
+FEED_ERRORS = (
+    ErrorRule(  # what the feed answers for pages (or storefronts) it will not serve
+        Action.IGNORE, status={400, 404}, message="read as a page without reviews"
+    ),
+    ErrorRule(  # an HTML error page or an empty body (a cut-off JSON one is retried)
+        Action.IGNORE,
+        status=range(200, 400),
+        when=not_json,
+        message="a body that is not JSON; read as a page without reviews",
+    ),
+)
 _LAST_PAGE = re.compile(r"/page=(\d+)/")
 _REVIEWER_ID = re.compile(r"/id(\d+)")
 
@@ -131,41 +141,6 @@ class FeedPagePaginator(PageNumberPaginator):
         return nxt
 
 
-class FeedClient(HttpClient):
-    """The shared client, except that a 400/404 or a non-JSON body is a page without reviews."""
-
-    def _retry_reason(
-        self, response: requests.Response, expect_json: bool | None, method: str, shown: str
-    ) -> str | None:
-        if response.status_code in NOT_SERVED:
-            self._log(
-                logging.WARNING,
-                "source %r: %s %s answered %d; read as a page without reviews",
-                *(self.source, method, shown, response.status_code),
-            )
-            return None
-        return super()._retry_reason(response, expect_json, method, shown)
-
-    @staticmethod
-    def _is_truncated(response: requests.Response, expect_json: bool | None) -> bool:
-        content = response.content.strip()
-        if response.status_code >= 400 or content[:1] not in (b"{", b"["):
-            return False  # an error document or an empty body, not a cut-off JSON one
-        return HttpClient._is_truncated(response, expect_json)
-
-    def _records(self, response: requests.Response, selector: Any) -> list[Any]:
-        if _json_or_none(response) is None:
-            if response.status_code < 400:
-                self._log(
-                    logging.WARNING,
-                    "source %r: %s answered %d with a body that is not JSON; read as a page "
-                    "without reviews",
-                    *(self.source, self.masker.mask(response.url), response.status_code),
-                )
-            return []
-        return super()._records(response, selector)
-
-
 class AppStoreRssConnector(NewestFirstConnector):
     type = "app_store_rss"
     source_kind = "review"
@@ -175,7 +150,6 @@ class AppStoreRssConnector(NewestFirstConnector):
     DEFAULT_BASE_URL = "https://itunes.apple.com"
     ENDPOINTS: ClassVar[tuple[Endpoint, ...]] = ()  # one per configured country
     ENDPOINTS_HINT = "choose storefronts with `countries`"
-    client_class = FeedClient
 
     def declared_endpoints(self) -> list[Endpoint]:
         """One newest-first review stream per country; its state key is customer_reviews:<cc>."""
@@ -187,6 +161,7 @@ class AppStoreRssConnector(NewestFirstConnector):
                 paginator=FeedPagePaginator,
                 incremental=REVIEW_CURSOR,
                 dedupe_key=lambda e: (label(e, "id"), label(e, "updated")),
+                errors=FEED_ERRORS,
                 docs_url=RSS_DOCS,
             )
             for country in dict.fromkeys(self.options.countries)

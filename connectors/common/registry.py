@@ -1,4 +1,6 @@
-"""Connector types by name, imported lazily so `chorus --help` stays instant."""
+"""Connector types, and the vendors' webhook modules, by name; imported lazily so `chorus --help`
+stays instant. Adding a source: its folder connectors/<vendor>/, one line in CONNECTORS (and one
+in WEBHOOKS when the vendor pushes signed deliveries)."""
 
 from __future__ import annotations
 
@@ -23,14 +25,28 @@ CONNECTORS: dict[str, str] = {
     "slack": "connectors.slack.connector:SlackConnector",
 }
 
+# type name -> "module:Webhook" (connectors.common.webhooks.Webhook), for `chorus serve`
+WEBHOOKS: dict[str, str] = {
+    "zendesk": "connectors.zendesk.webhook:WEBHOOK",
+    "intercom": "connectors.intercom.webhook:WEBHOOK",
+    "typeform": "connectors.typeform.webhook:WEBHOOK",
+    "github": "connectors.github.webhook:WEBHOOK",
+    "slack": "connectors.slack.webhook:WEBHOOK",
+}
+
+
+def resolve(target: str) -> Any:
+    """The object a "module:name" entry of CONNECTORS or WEBHOOKS names (imported now)."""
+    module, name = target.split(":")
+    return getattr(importlib.import_module(module), name)
+
 
 def connector_class(type_name: str) -> type:
     try:
         target = CONNECTORS[type_name]
     except KeyError:
         raise KeyError(f"unknown source type {type_name!r}; known: {sorted(CONNECTORS)}") from None
-    module, cls = target.split(":")
-    return getattr(importlib.import_module(module), cls)
+    return resolve(target)
 
 
 def validate_source(source: Any) -> list[str]:

@@ -24,13 +24,18 @@ from pydantic import BaseModel, ConfigDict, Field
 from connectors.common.base import Connector, FetchedBatch, ParseError, parse_timestamp
 from connectors.common.http.auth import AuthStrategy
 from connectors.common.http.client import HttpClient
-from connectors.common.http.errors import SourceAuthError, SourceError, SourceHTTPError
+from connectors.common.http.error_policy import Action, ErrorRule
+from connectors.common.http.errors import SourceAuthError, SourceError
 from connectors.common.http.paginators import Paginator, Selector
 from connectors.common.incremental import Incremental, epoch_of
 from schemas.feedback import CANONICAL_INPUT_NAMES
 
 DELETED_TAG = "chorus:deleted"  # rows carrying it retire the item downstream instead of showing it
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
+# a child endpoint's default: its parent was deleted since the parent page listed it
+PARENT_GONE = ErrorRule(
+    Action.END_OF_DATA, status={404}, message="the parent is gone (deleted meanwhile): no children"
+)
 
 
 class RestOptions(BaseModel):
@@ -58,7 +63,7 @@ class ChildEndpoint:
     params: dict[str, Any] = field(default_factory=dict)
     page_size_param: str | None = None
     since_field: str | None = None  # child records at or before the parent's `since` are old
-    missing_ok: bool = True  # a 404 (parent deleted meanwhile) means "no children"
+    errors: tuple[ErrorRule, ...] = (PARENT_GONE,)  # tried before the client's default policy
     dedupe_key: Callable[[dict[str, Any]], Hashable] | None = None  # within one run
     docs_url: str = ""
 
@@ -82,6 +87,7 @@ class Endpoint:
     incremental: Incremental = field(default_factory=Incremental)
     dedupe_key: Callable[[dict[str, Any]], Hashable] | None = None  # within one run
     child: ChildEndpoint | None = None
+    errors: tuple[ErrorRule, ...] = ()  # tried before the client's default policy
     docs_url: str = ""
 
 
@@ -236,14 +242,18 @@ class RestConnector(Connector):
             run = {"next": None, "done": False, "cursor": committed, "children": []}
             first = ep.incremental.first_params(committed, self.start_epoch())
             params = {**ep.params, **self._size(ep.page_size_param), **first}
-            pages = client.paginate(ep.path, ep.paginator(), params=params, records=ep.records)
+            pages = client.paginate(
+                ep.path, ep.paginator(), params=params, records=ep.records, errors=ep.errors
+            )
         else:
             yield from self._child_batches(client, ep, state, es, run, committed, seen)
             resume = run["next"]
             pages = (
                 iter(())
                 if run["done"]
-                else client.paginate(ep.path, ep.paginator(), records=ep.records, resume=resume)
+                else client.paginate(
+                    ep.path, ep.paginator(), records=ep.records, resume=resume, errors=ep.errors
+                )
             )
         for page in pages:
             fresh = [
@@ -303,24 +313,19 @@ class RestConnector(Connector):
                 params=params,
                 records=child.records,
                 resume=job.get("resume"),
+                errors=child.errors,
             )
-            try:
-                for page in pages:
-                    items = [
-                        {**r, "_endpoint": child.name, "_parent": job["context"]}
-                        for r in page.records
-                        if child.is_new(r, since) and self._first_sighting(child, r, seen)
-                    ]
-                    if page.token is None:
-                        run["children"].pop(0)
-                    else:
-                        job["resume"] = page.token
-                    yield self._batch(state, es, run, items, meta)
-            except SourceHTTPError as exc:
-                if exc.status != 404 or not child.missing_ok:
-                    raise
-                run["children"].pop(0)
-                yield self._batch(state, es, run, [], meta)
+            for page in pages:
+                items = [
+                    {**r, "_endpoint": child.name, "_parent": job["context"]}
+                    for r in page.records
+                    if child.is_new(r, since) and self._first_sighting(child, r, seen)
+                ]
+                if page.token is None:
+                    run["children"].pop(0)
+                else:
+                    job["resume"] = page.token
+                yield self._batch(state, es, run, items, meta)
 
     @staticmethod
     def _batch(

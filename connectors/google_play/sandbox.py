@@ -254,8 +254,8 @@ class GooglePlaySandbox(VendorApp):
         size = self.page_size(request, "maxResults", 10, LIST_MAX)
         since = self.now() - WINDOW_S
         rows = sorted(
-            (r for r in self.store["reviews"] if _activity(r) >= (int(since), 0)),
-            key=lambda r: (_activity(r), r["reviewId"]),
+            (r for r in self.store["reviews"] if review_activity(r) >= (int(since), 0)),
+            key=lambda r: (review_activity(r), r["reviewId"]),
             reverse=True,
         )
         token = request.q("token")
@@ -264,7 +264,9 @@ class GooglePlaySandbox(VendorApp):
                 seconds, nanos, rid = fx.decode_cursor(token)
             except (ValueError, TypeError) as exc:
                 raise BadRequest(f"Invalid token: {exc}") from None
-            rows = [r for r in rows if (_activity(r), r["reviewId"]) < ((seconds, nanos), rid)]
+            rows = [
+                r for r in rows if (review_activity(r), r["reviewId"]) < ((seconds, nanos), rid)
+            ]
         page, more = rows[:size], len(rows) > size
         lang = request.q("translationLanguage")
         body: dict[str, Any] = {
@@ -274,7 +276,7 @@ class GooglePlaySandbox(VendorApp):
         if more:
             last = page[-1]
             body["tokenPagination"] = {
-                "nextPageToken": fx.encode_cursor([*_activity(last), last["reviewId"]])
+                "nextPageToken": fx.encode_cursor([*review_activity(last), last["reviewId"]])
             }
         return Response(body=body)
 
@@ -285,7 +287,8 @@ _TIMEFRAME = (
 )
 
 
-def _activity(review: dict[str, Any]) -> tuple[int, int]:
+def review_activity(review: dict[str, Any]) -> tuple[int, int]:
+    """(seconds, nanos) of a review's latest comment lastModified: what the list is ordered by."""
     stamps = [
         (int(part["lastModified"]["seconds"]), int(part["lastModified"]["nanos"]))
         for comment in review["comments"]

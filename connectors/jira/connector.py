@@ -2,7 +2,7 @@
 
 Traps handled:
 - The old GET /rest/api/3/search was removed and answers 410 Gone: when `search_path` points
-  at it, the run fails with a SourceGone saying to use /rest/api/3/search/jql.
+  at it, the run fails with a SourceGone saying to use /rest/api/3/search/jql (OLD_SEARCH_GONE).
 - The enhanced search pages with `nextPageToken` + `isLast` (no startAt/total), returns only
   issue ids unless `fields` are asked for, and omits `nextPageToken` on the last page.
 - JQL date literals have minute granularity and `updated >=` is inclusive: each run re-reads
@@ -19,18 +19,19 @@ Traps handled:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import requests
 from pydantic import Field, field_validator
 
-from connectors.common.base import FetchedBatch, ParseError, parse_timestamp, parsed_tags
+from connectors.common.base import ParseError, parse_timestamp, parsed_tags
 from connectors.common.http.auth import AuthStrategy, BasicAuth
 from connectors.common.http.client import Page
+from connectors.common.http.error_policy import Action, ErrorRule
 from connectors.common.http.errors import SourceGone
 from connectors.common.http.paginators import CursorPaginator, OffsetPaginator
 from connectors.common.incremental import Incremental, epoch_of
@@ -51,6 +52,21 @@ ISSUE_FIELDS = (
     "status",
 )
 COMMENT_PAGE = 100
+
+
+def _is_old_search(response: requests.Response) -> bool:
+    return urlsplit(response.url).path.rstrip("/").endswith("/search")
+
+
+OLD_SEARCH_GONE = ErrorRule(
+    Action.FAIL,
+    status={410},
+    when=_is_old_search,
+    error=SourceGone,
+    message="Jira answered 410 Gone for {url}: the old issue search was removed; set "
+    f"search_path to {SEARCH_PATH!r} (the enhanced JQL search, paged with nextPageToken) "
+    "or leave it out",
+)
 
 
 def jql_since(base: str | None, since: float, timezone: str = "UTC") -> str:
@@ -146,6 +162,7 @@ ISSUES = Endpoint(
     incremental=JqlWindow(),
     dedupe_key=lambda issue: (issue.get("id"), _updated(issue)),
     child=ISSUE_COMMENTS,
+    errors=(OLD_SEARCH_GONE,),
     docs_url=f"{API_DOCS}/api-group-issue-search/#api-rest-api-3-search-jql-get",
 )
 
@@ -212,23 +229,6 @@ class JiraConnector(RestConnector):
         email = self.options.email or self.secret("email")
         name = self.credential_name("api_token")
         return BasicAuth(email, self.secret("api_token"), credential_name=name), name
-
-    def fetch(self, state: dict[str, Any]) -> Iterator[FetchedBatch]:
-        try:
-            yield from super().fetch(state)
-        except SourceGone as exc:
-            if not urlsplit(exc.url).path.rstrip("/").endswith("/search"):
-                raise
-            raise SourceGone(
-                f"source {self.name!r}: Jira answered 410 Gone for {exc.url}: the old issue "
-                f"search was removed; set search_path to {SEARCH_PATH!r} (the enhanced JQL "
-                "search, paged with nextPageToken) or leave it out",
-                source=self.name,
-                status=410,
-                method=exc.method,
-                url=exc.url,
-                body_excerpt=exc.body_excerpt,
-            ) from None
 
     def browse_url(self, key: Any, api_url: Any = None) -> str | None:
         """The issue's page: https://<site>.atlassian.net/browse/<KEY>."""

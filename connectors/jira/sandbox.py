@@ -226,7 +226,7 @@ class JiraSandbox(VendorApp):
         """The old search (POST): removed, 410 Gone."""
         return Response(410, {"errorMessages": [REMOVED], "errors": {}})
 
-    def _matching(self, jql: str) -> list[dict[str, Any]]:
+    def matching(self, jql: str) -> list[dict[str, Any]]:
         """Issues matching the small JQL subset the sandbox reads, ordered by updated then id."""
         where, *rest = re.split(r"\s+ORDER\s+BY\s+", jql, maxsplit=1, flags=re.I)
         order = rest[0] if rest else ""
@@ -256,7 +256,7 @@ class JiraSandbox(VendorApp):
     def search(self, request: Request, match: re.Match[str]) -> Response:
         """Enhanced search: a page after the token's position; only ids unless fields are asked."""
         size = self.page_size(request, "maxResults", 50, SEARCH_MAX)
-        rows = self._matching(request.q("jql") or "")
+        rows = self.matching(request.q("jql") or "")
         token = request.q("nextPageToken")
         if token:
             try:

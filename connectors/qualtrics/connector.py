@@ -11,7 +11,7 @@ Traps handled:
   from the previous token instead of skipping responses.
 - One export is one file: batches are chunks of it. Mid-file state keeps the fileId and the
   offset; a resumed run downloads the same file again and skips what already landed (a file
-  that expired, 404, means exporting again from the committed token).
+  that expired, 404, means exporting again from the committed token: FILE_EXPIRED).
 - Answers are keyed by question id: "QIDn_TEXT" is open text, "QIDn" with a "QIDn_NPS_GROUP"
   beside it is an NPS answer; a CSAT question is named in the options with its scale.
 """
@@ -32,7 +32,8 @@ from pydantic import Field
 from connectors.common.base import FetchedBatch, ParseError, parse_timestamp
 from connectors.common.http.auth import AuthStrategy, HeaderTokenAuth
 from connectors.common.http.client import HttpClient
-from connectors.common.http.errors import SourceError, SourceHTTPError
+from connectors.common.http.error_policy import Action, ErrorRule
+from connectors.common.http.errors import SourceError
 from connectors.common.rest import Endpoint, RestConnector, RestOptions, required
 from connectors.common.survey_answers import SurveyAnswers
 from connectors.common.text import text_or_none
@@ -44,6 +45,10 @@ QUESTION_KEY = re.compile(r"^QID\d+(_\d+)*$")
 INTERNAL_STATUS = {1: "preview", 2: "test", 9: "preview", 17: "preview"}  # values.status codes
 CHUNK = 500
 logger = logging.getLogger("chorus.connectors.qualtrics")
+# a resumed run's export file is kept for a while only
+FILE_EXPIRED = ErrorRule(
+    Action.IGNORE, status={404}, message="export file expired; exporting again"
+)
 
 
 class QualtricsOptions(RestOptions):
@@ -87,12 +92,8 @@ class QualtricsConnector(RestConnector):
             run = ss.get("run")
             responses = None
             if run is not None:
-                try:
-                    responses = self._download(client, run["file_id"])
-                except SourceHTTPError as exc:
-                    if exc.status != 404:
-                        raise
-                    logger.warning("source %r: export file expired; exporting again", self.name)
+                responses = self._download(client, run["file_id"], errors=(FILE_EXPIRED,))
+                if responses is None:
                     run = None
             if run is None:
                 run = self._export(client, ss.get("continuation"))
@@ -154,9 +155,15 @@ class QualtricsConnector(RestConnector):
             source=self.name,
         )
 
-    def _download(self, client: HttpClient, file_id: str) -> list[dict[str, Any]]:
-        """The export file's responses (a ZIP holding one JSON file, or bare JSON)."""
-        response = client.request("GET", self._path(f"/{file_id}/file"), expect_json=False)
+    def _download(
+        self, client: HttpClient, file_id: str, errors: tuple[ErrorRule, ...] = ()
+    ) -> list[dict[str, Any]] | None:
+        """The export file's responses (a ZIP holding one JSON file, or bare JSON); None when
+        one of `errors` ignores the answer."""
+        path = self._path(f"/{file_id}/file")
+        response, ignored = client.send("GET", path, expect_json=False, errors=errors)
+        if ignored is not None:
+            return None
         content = response.content
         try:
             if content[:2] == b"PK":

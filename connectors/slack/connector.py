@@ -6,8 +6,9 @@ fetches ("replies:<channel>"); each channel keeps its own cursor.
 Traps handled:
 - Slack reports errors as HTTP 200 with {"ok": false, "error": ...}: invalid_auth, not_authed,
   token_revoked, ... become a SourceAuthError naming the credential (status 401; missing_scope
-  and other permission errors 403); channel_not_found / not_in_channel name the channel.
-  Rate limits are HTTP 429 with Retry-After, which the shared client honours.
+  and other permission errors 403); channel_not_found / not_in_channel name the channel
+  (api_errors, each endpoint's error policy). Rate limits are HTTP 429 with Retry-After, which
+  the shared client honours.
 - Replies to OLD threads: history lists parent messages by their own ts, so a new reply to a
   thread started before the cursor never appears after it. Each run re-reads
   `thread_lookback_days` of history before the cursor; a parent whose latest_reply (or edit) is
@@ -27,7 +28,6 @@ Left out: edits of replies (their parent does not move), files' content, reactio
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -35,10 +35,11 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import Field
 
-from connectors.common.base import FetchedBatch, ParseError
+from connectors.common.base import ParseError
 from connectors.common.http.auth import AuthStrategy, BearerAuth
 from connectors.common.http.client import Page
-from connectors.common.http.errors import SourceAuthError, SourceError, SourceHTTPError
+from connectors.common.http.error_policy import Action, ErrorRule
+from connectors.common.http.errors import SourceAuthError, SourceError
 from connectors.common.http.paginators import CursorPaginator
 from connectors.common.incremental import Incremental
 from connectors.common.rest import DELETED_TAG, ChildEndpoint, Endpoint, RestConnector, RestOptions
@@ -54,17 +55,7 @@ FORBIDDEN = frozenset(
     "missing_scope not_allowed_token_type no_permission access_denied team_access_not_granted "
     "ekm_access_denied".split()
 )
-CHANNEL_ERRORS = {"channel_not_found", "not_in_channel"}
-
-
-class SlackApiError(Exception):
-    """A Slack reply with "ok": false; the connector turns it into a SourceError."""
-
-    def __init__(self, body: dict[str, Any], channel: str) -> None:
-        super().__init__(str(body.get("error") or "unknown_error"))
-        self.error = str(body.get("error") or "unknown_error")
-        self.needed = body.get("needed")
-        self.channel = channel
+CHANNEL_ERRORS = frozenset({"channel_not_found", "not_in_channel"})
 
 
 def ts_value(ts: Any) -> Decimal:
@@ -86,17 +77,59 @@ def _ts_text(value: Decimal) -> str:
     return f"{value:.6f}"
 
 
-def _messages(channel: str, *, thread: bool = False) -> Any:
-    """The records selector: body["messages"], raising SlackApiError on an "ok": false body."""
+def messages_of(body: Any) -> Any:
+    """The records selector: body["messages"] (an "ok": false body never gets here)."""
+    return body.get("messages") if isinstance(body, dict) else None
 
-    def select(body: Any) -> Any:
-        if isinstance(body, dict) and body.get("ok") is False:
-            if thread and body.get("error") == "thread_not_found":
-                return []  # the parent was deleted since history listed it
-            raise SlackApiError(body, channel)
-        return body.get("messages") if isinstance(body, dict) else None
 
-    return select
+def api_errors(channel: str) -> tuple[ErrorRule, ...]:
+    """A channel's error policy: Slack answers errors as HTTP 200 {"ok": false, "error": code}."""
+    where = f"Slack answered {{body[error]!r}} for channel {channel}"
+    ok_false = {"ok": False}
+    return (
+        ErrorRule(
+            Action.FAIL,
+            status={200},
+            body={**ok_false, "error": UNAUTHENTICATED},
+            message=where + "; check {credential}: it is missing, wrong or revoked",
+            error=SourceAuthError,
+            report_status=401,
+        ),
+        ErrorRule(
+            Action.FAIL,
+            status={200},
+            body={**ok_false, "error": "missing_scope"},
+            message=where + "; check {credential}: it lacks a permission (needs scope "
+            "{body[needed]})",
+            error=SourceAuthError,
+            report_status=403,
+        ),
+        ErrorRule(
+            Action.FAIL,
+            status={200},
+            body={**ok_false, "error": FORBIDDEN},
+            message=where + "; check {credential}: it lacks a permission",
+            error=SourceAuthError,
+            report_status=403,
+        ),
+        ErrorRule(
+            Action.FAIL,
+            status={200},
+            body={**ok_false, "error": CHANNEL_ERRORS},
+            message=where + ": check the channel id in `channels` and invite the app to it",
+            error=SourceError,
+        ),
+        ErrorRule(Action.FAIL, status={200}, body=ok_false, message=where),  # any other code
+    )
+
+
+# the thread's parent was deleted since history listed it
+THREAD_GONE = ErrorRule(
+    Action.END_OF_DATA,
+    status={200},
+    body={"ok": False, "error": "thread_not_found"},
+    message="the thread was deleted meanwhile: no replies",
+)
 
 
 def _paginator() -> CursorPaginator:
@@ -221,7 +254,7 @@ class SlackConnector(RestConnector):
         replies = ThreadReplies(
             name=f"replies:{channel}",
             path="api/conversations.replies",
-            records=_messages(channel, thread=True),
+            records=messages_of,
             paginator=_paginator,
             parent_params=lambda m: {
                 "channel": channel,
@@ -232,19 +265,20 @@ class SlackConnector(RestConnector):
             context=lambda m: {"channel": channel, "thread_ts": m["ts"]},
             applies=_is_thread_parent,
             page_size_param="limit",
-            missing_ok=False,
+            errors=(THREAD_GONE, *api_errors(channel)),  # no PARENT_GONE: a 404 is an error
             docs_url=f"{API_DOCS}/conversations.replies",
         )
         return Endpoint(
             name=f"history:{channel}",
             path="api/conversations.history",
-            records=_messages(channel),
+            records=messages_of,
             paginator=_paginator,
             params={"channel": channel},
             page_size_param="limit",
             incremental=ThreadAwareCursor(lookback_s),
             dedupe_key=lambda m: (m.get("ts"), str(activity(m))),
             child=replies,
+            errors=api_errors(channel),
             docs_url=f"{API_DOCS}/conversations.history",
         )
 
@@ -257,33 +291,6 @@ class SlackConnector(RestConnector):
         key = self.credential_key()
         name = self.credential_name(key)
         return BearerAuth(self.secret(key), credential_name=name), name
-
-    def fetch(self, state: dict[str, Any]) -> Iterator[FetchedBatch]:
-        """Every channel's new messages and replies; Slack's "ok": false bodies become errors."""
-        try:
-            yield from super().fetch(state)
-        except SlackApiError as exc:
-            raise self.api_error(exc) from None
-
-    def api_error(self, exc: SlackApiError) -> SourceError:
-        """The SourceError for a Slack error code, naming the credential or channel to fix."""
-        where = f"source {self.name!r}: Slack answered {exc.error!r} for channel {exc.channel}"
-        if exc.error in UNAUTHENTICATED or exc.error in FORBIDDEN:
-            credential = self.credential_name(self.credential_key())
-            needed = f" (needs scope {exc.needed})" if exc.needed else ""
-            why = "lacks a permission" if exc.error in FORBIDDEN else "is missing, wrong or revoked"
-            return SourceAuthError(
-                f"{where}; check the credential {credential!r}: it {why}{needed}",
-                source=self.name,
-                status=403 if exc.error in FORBIDDEN else 401,
-                credential=credential,
-            )
-        if exc.error in CHANNEL_ERRORS:
-            return SourceError(
-                f"{where}: check the channel id in `channels` and invite the app to it",
-                source=self.name,
-            )
-        return SourceHTTPError(f"{where}", source=self.name, status=200, body_excerpt=exc.error)
 
     # -- parsing ------------------------------------------------------------------------------
 

@@ -1,7 +1,10 @@
-"""`make eval`: theme quality on labeled data against BERTopic, planted-trend recall/precision, stable ids.
+"""`make eval`: theme quality on CLINC150 and HWU64 against BERTopic, planted trends on real
+utterances (in one go and week by week, five seeds, decoys, a null scenario), stable ids, PII.
 
 Prints a table per part and ends with one line:
-eval: nmi=… bertopic_nmi=… unassigned=… trend_recall=… trend_precision=… stable_ids=yes|no
+eval: clinc_nmi=… clinc_bertopic_nmi=… hwu_nmi=… hwu_bertopic_nmi=… unassigned=… trend_recall=…
+trend_precision=… incremental_recall=… incremental_precision=… null_flag_rate=…
+incremental_agreement=… stable_ids=yes|no
 """
 
 from __future__ import annotations
@@ -92,64 +95,11 @@ def theme_quality(
     return out
 
 
-def planted_trend_scores(demo_dir: Path) -> dict[str, Any]:
-    """Recall and precision of rising/emerging flags per segment against the generator's planted truth."""
-    planted = json.loads((demo_dir / "truth" / "planted.json").read_text())
-    truth_items = pd.read_csv(demo_dir / "truth" / "items.csv", dtype=str, keep_default_na=False)
-    lake = demo_dir / "lake"
-    fb = pd.read_parquet(lake / "feedback", columns=["feedback_id", "source", "source_id"])
-    fb["source"] = fb["source"].astype(str)
-    asg = pd.read_parquet(lake / "assignments")
-    trends = pd.read_parquet(lake / "trends")
-    items = fb.merge(
-        truth_items[["source", "source_id", "theme"]], on=["source", "source_id"], how="left"
-    ).merge(asg, on="feedback_id")
-    # each Chorus theme stands for the planted theme most of its items carry
-    themed_items = items.dropna(subset=["theme_id"])
-    themes = pd.read_parquet(lake / "themes", columns=["theme_id", "group_id"])
-    group_of = dict(zip(themes["theme_id"], themes["group_id"], strict=True))
-    themed_items = themed_items.assign(group_id=themed_items["theme_id"].map(group_of))
-    top = lambda s: s.value_counts().index[0]  # noqa: E731
-    majority = pd.concat(
-        [
-            themed_items.groupby("theme_id")["theme"].agg(top),
-            themed_items.dropna(subset=["group_id"]).groupby("group_id")["theme"].agg(top),
-        ]
-    )
-    majority = majority[~majority.index.duplicated()]
-    newest = trends[trends["period_start"] == trends["period_start"].max()]
-    # only segments the generator defines can be judged (persona breakdowns have no planted truth)
-    judged = set(planted["segments"])
-    flags = newest[newest["flag"].isin(["rising", "emerging"]) & newest["segment"].isin(judged)]
-    predicted = {
-        (majority.get(r.theme_id, "?"), r.segment, r.theme_id, r.flag) for r in flags.itertuples()
-    }
-    expected, tolerated = set(), set()
-    for t in planted["trends"]:
-        if t.get("expect_flag") in ("rising", "emerging"):
-            expected |= {(t["theme"], s) for s in t["segments"]}
-            tolerated |= {(t["theme"], s) for s in t.get("also_affected", [])}
-    found = {(theme, seg) for theme, seg, _, _ in predicted}
-    hits = expected & found
-    correct = [p for p in predicted if (p[0], p[1]) in expected | tolerated]
-    wrong = sorted(
-        {(p[0], p[1], p[3]) for p in predicted if (p[0], p[1]) not in expected | tolerated}
-    )
-    return {
-        "expected": sorted(expected),
-        "missed": sorted(expected - found),
-        "false_flags": wrong,
-        "recall": len(hits) / len(expected) if expected else float("nan"),
-        "precision": len(correct) / len(predicted) if predicted else float("nan"),
-        "flags": len(predicted),
-    }
-
-
 def stable_ids(demo_dir: Path, config: Path) -> dict[str, Any]:
     """The same data themed twice from scratch gives identical ids; a re-run on the same lake changes nothing."""
-    from flows.analysis import update_themes
     from flows.lake.store import Lake
     from flows.runtime.config import load_config
+    from flows.runtime.report_datasets import update_themes
 
     lake_dir = demo_dir / "lake"
     original = pd.read_parquet(lake_dir / "assignments").set_index("feedback_id")["theme_id"]
@@ -166,68 +116,95 @@ def stable_ids(demo_dir: Path, config: Path) -> dict[str, Any]:
     return {"fresh_identical": bool(same_fresh), "rerun_identical": bool(same_rerun)}
 
 
-def run_demo(out: Path, seed: int, n_items: int) -> Path:
-    from flows.cli.main import _run_step
-    from flows.devtools.demo import generate_demo, run_demo_sandbox
+def trend_scenarios(seeds: list[int], datasets: Path, out: Path) -> dict[str, Any]:
+    """Each seed's scenario (odd seeds CLINC150, even HWU64) run in one go and week by week,
+    scored against what was planted; then the null scenarios (nothing planted)."""
+    from flows.devtools import trend_eval as te
+    from flows.devtools.trend_scenario import build_scenario, clinc_pools, hwu_pools
 
-    manifest = generate_demo(out, seed=seed, n_items=n_items)
-    os.environ.setdefault("CHORUS_PSEUDONYM_KEY", "eval-key-not-a-secret")
-    with run_demo_sandbox(manifest) as config:  # through the vendor sandbox and the real connectors
-        _run_step(str(config), "pipeline")
-    return manifest.config_path
+    pools = {"clinc": clinc_pools(datasets / "clinc150"), "hwu": hwu_pools(datasets / "hwu64")}
+    rows, batch, weekly, agreement, stable = [], [], [], [], True
+    for seed in seeds:
+        name = "clinc" if seed % 2 else "hwu"
+        runs = {}
+        for mode in ("batch", "weekly"):
+            root = out / f"{name}-{seed}-{mode}"
+            shutil.rmtree(root, ignore_errors=True)
+            runs[mode] = build_scenario(root, pools[name], name, seed)
+            seconds = te.run_pipeline(runs[mode], mode)
+            scored = te.score(runs[mode])
+            (batch if mode == "batch" else weekly).append(scored)
+            rows.append({"seed": seed, "data": name, "mode": mode, "seconds": seconds, **scored})
+        agreement.append(te.assignment_agreement(runs["batch"], runs["weekly"]))
+        ids = stable_ids(runs["batch"].root, runs["batch"].config)
+        stable &= ids["fresh_identical"] and ids["rerun_identical"]
+        rows[-1]["agreement"] = rows[-2]["agreement"] = agreement[-1]
+    flagged = tested = 0
+    for seed, name in ((101, "clinc"), (102, "hwu")):
+        root = out / f"{name}-{seed}-null"
+        shutil.rmtree(root, ignore_errors=True)
+        scenario = build_scenario(root, pools[name], name, seed, null=True)
+        te.run_pipeline(scenario, "batch")
+        f, t = te.null_flag_rate(scenario)
+        flagged, tested = flagged + f, tested + t
+        rows.append({"seed": seed, "data": name, "mode": "null", "null_flagged": f, "null_tested": t})
+    return {
+        "rows": rows,
+        "batch": te.pooled(batch),
+        "weekly": te.pooled(weekly),
+        "agreement": min(agreement) if agreement else float("nan"),
+        "null_flag_rate": flagged / tested if tested else float("nan"),
+        "decoys_flagged": sum(len(r.get("decoy_flags", [])) for r in rows),
+        "stable_ids": stable,
+    }
+
+
+def print_trend_rows(rows: list[dict[str, Any]]) -> None:
+    print("| seed | data | mode | planted found | flags | correct | false flags | decoy flags | agreement | s |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        if r["mode"] == "null":
+            print(f"| {r['seed']} | {r['data']} | null | - | {r['null_flagged']} of {r['null_tested']} tested rows | - | - | - | - | - |")
+            continue
+        false = "; ".join(f"{i} {s} {f} ({lv})" for i, s, f, lv in r["false_flags"]) or "none"
+        missed = "".join(f" (missed {i} {s} {f})" for i, s, f in r["missed"])
+        print(
+            f"| {r['seed']} | {r['data']} | {r['mode']} | {r['hits']}/{r['expected']}{missed} | {r['flags']} "
+            f"| {r['correct']} | {false} | {len(r['decoy_flags'])} | {r.get('agreement', float('nan')):.3f} | {r['seconds']:.0f} |"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", default=str(SHARED), help="folder holding clinc150/")
-    parser.add_argument(
-        "--seeds", default="7,8", help="demo generator seeds for the trend evaluation"
-    )
-    parser.add_argument("--items", type=int, default=6000)
+    parser.add_argument("--datasets", default=str(SHARED), help="folder holding clinc150/ and hwu64/")
+    parser.add_argument("--seeds", default="1,2,3,4,5", help="planted-trend scenario seeds")
     parser.add_argument("--out", default=".eval")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("CHORUS_PROGRESS", "0")
-    from transforms.embed import Embedder
+    os.environ.setdefault("CHORUS_PSEUDONYM_KEY", "eval-key-not-a-secret")
+    from flows.devtools.theme_quality import dataset_quality, print_quality
 
-    texts, labels = clinc_items(Path(args.datasets) / "clinc150")
-    t0 = time.monotonic()
-    emb = Embedder().encode(texts)
-    print(f"embedded {len(texts):,} CLINC150 texts in {time.monotonic() - t0:.0f} s")
-    q = theme_quality(texts, labels, emb)
-    print("\n## Themes on CLINC150 (Larson et al., EMNLP 2019; CC BY 3.0), same MiniLM embeddings")
-    print(
-        "| method | themes | NMI | ARI | unassigned | out-of-scope unassigned | seconds |\n|---|---|---|---|---|---|---|"
-    )
-    print(
-        f"| Chorus | {q['themes']} | {q['nmi']:.3f} | {q['ari']:.3f} | {q['unassigned']:.1%} | {q['oos_unassigned']:.1%} | {q['seconds']:.1f} |"
-    )
-    print(
-        f"| BERTopic 0.17 (UMAP+HDBSCAN) | {q['bertopic_themes']} | {q['bertopic_nmi']:.3f} | {q['bertopic_ari']:.3f} | {q['bertopic_unassigned']:.1%} | {q['bertopic_oos_unassigned']:.1%} | {q['bertopic_seconds']:.1f} |"
-    )
-
-    recalls, precisions, stable = [], [], True
-    for seed in [int(s) for s in args.seeds.split(",") if s]:
-        demo_dir = Path(args.out) / f"demo-{seed}"
-        shutil.rmtree(demo_dir, ignore_errors=True)
-        config = run_demo(demo_dir, seed, args.items)
-        t = planted_trend_scores(demo_dir)
-        s = stable_ids(demo_dir, config)
-        recalls.append(t["recall"])
-        precisions.append(t["precision"])
-        stable &= s["fresh_identical"] and s["rerun_identical"]
-        print(
-            f"\n## Planted trends, demo seed {seed}: recall {t['recall']:.2f}, precision {t['precision']:.2f} ({t['flags']} rising/emerging flags)"
-        )
-        print(f"missed: {t['missed'] or 'none'}; false flags: {t['false_flags'] or 'none'}")
-        print(
-            f"stable ids: same data from scratch identical={s['fresh_identical']}, re-run unchanged={s['rerun_identical']}"
-        )
+    datasets = Path(args.datasets)
+    quality = dataset_quality(datasets)
+    print_quality(quality)
+    seeds = [int(s) for s in args.seeds.split(",") if s]
+    t = trend_scenarios(seeds, datasets, Path(args.out))
+    print("\n## Planted trends on real utterances (CLINC150 odd seeds, HWU64 even), newest week")
+    print_trend_rows(t["rows"])
     print("\n## Personal-data detection per kind (span level; tests/data corpora)")
     print(_pii_report())
+    c, h = quality["clinc150"], quality["hwu64"]
     print(
-        f"eval: nmi={q['nmi']:.3f} bertopic_nmi={q['bertopic_nmi']:.3f} unassigned={q['unassigned']:.3f} "
-        f"trend_recall={np.mean(recalls):.2f} trend_precision={np.mean(precisions):.2f} stable_ids={'yes' if stable else 'no'}"
+        f"eval: clinc_nmi={c['nmi']:.3f} clinc_bertopic_nmi={c['bertopic_nmi']:.3f} "
+        f"clinc_ari={c['ari']:.3f} clinc_bertopic_ari={c['bertopic_ari']:.3f} "
+        f"hwu_nmi={h['nmi']:.3f} hwu_bertopic_nmi={h['bertopic_nmi']:.3f} "
+        f"hwu_ari={h['ari']:.3f} hwu_bertopic_ari={h['bertopic_ari']:.3f} "
+        f"unassigned={max(c['unassigned'], h['unassigned']):.3f} "
+        f"trend_recall={t['batch'][0]:.2f} trend_precision={t['batch'][1]:.2f} "
+        f"incremental_recall={t['weekly'][0]:.2f} incremental_precision={t['weekly'][1]:.2f} "
+        f"null_flag_rate={t['null_flag_rate']:.3f} incremental_agreement={t['agreement']:.3f} "
+        f"decoys_flagged={t['decoys_flagged']} stable_ids={'yes' if t['stable_ids'] else 'no'}"
     )
     return 0
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -22,15 +21,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from flows.lake.store import Lake, RawBatch
-from flows.runtime.config import ChorusConfig, config_and_lake, pseudonym_key
-from flows.steps import canonical_rows, domain_accounts, enriched_table, without_embeddings
+from flows.runtime.config import ChorusConfig
+from flows.runtime.landed_rows import domain_accounts, landed_rows
 from schemas.feedback import NORMALIZED_VIEW_FIELDS
+from transforms.canonical import enriched_table, without_embeddings
 
 
 @dataclass
 class Prepared:
     """One chunk, ready to commit: per batch its items and refused rows, the accepted rows and
-    their enriched table (embedded once `embed_chunk` ran) with the texts to embed."""
+    their enriched table with the texts to embed; once `embed_chunk` ran, the table embedded
+    and the vectors the cache did not have yet (rows of the embedding cache under its key)."""
 
     batches: list[RawBatch]
     items: list[int]
@@ -40,6 +41,8 @@ class Prepared:
     embedded: int = 0
     rows: list[dict[str, Any]] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
+    new_vectors: pa.Table | None = None
+    vectors_key: str | None = None
 
 
 def joined(parts: list[Prepared]) -> Prepared:
@@ -49,6 +52,7 @@ def joined(parts: list[Prepared]) -> Prepared:
     if len(parts) == 1:
         return parts[0]
     tables = [p.table for p in parts if p.table is not None]
+    vectors = [p.new_vectors for p in parts if p.new_vectors is not None]
     return Prepared(
         batches=[b for p in parts for b in p.batches],
         items=[n for p in parts for n in p.items],
@@ -58,21 +62,15 @@ def joined(parts: list[Prepared]) -> Prepared:
         embedded=sum(p.embedded for p in parts),
         rows=[r for p in parts for r in p.rows],
         texts=[t for p in parts for t in p.texts],
+        new_vectors=_unique_hashes(pa.concat_tables(vectors)) if vectors else None,
+        vectors_key=next((p.vectors_key for p in parts if p.vectors_key), None),
     )
 
 
-def grouped(parts: Iterator[Prepared], size: int, count: int) -> Iterator[Prepared]:
-    """The `count` `parts` joined `size` at a time, in order, but the last `size` one by one:
-    the workers finish them at about the same time, and committing the first of them while
-    the others are still being parsed leaves less to do once the workers are idle."""
-    group: list[Prepared] = []
-    for i, part in enumerate(parts):
-        group.append(part)
-        if len(group) >= size or i >= count - size:
-            yield joined(group)
-            group = []
-    if group:
-        yield joined(group)
+def _unique_hashes(vectors: pa.Table) -> pa.Table:
+    """Embedding-cache rows, the first of each text hash (two parts may have embedded one text)."""
+    first = {h: i for i, h in reversed(list(enumerate(vectors["text_hash"].to_pylist())))}
+    return vectors.take(sorted(first.values())) if len(first) < vectors.num_rows else vectors
 
 
 def parse_chunk(
@@ -82,13 +80,15 @@ def parse_chunk(
     out = Prepared(batches=list(batches), items=[], good=[], bad=[])
     for batch in batches:
         doc = lake.read_raw(batch)
-        good, bad = canonical_rows(cfg, batch, doc, now)
+        good, bad = landed_rows(cfg, batch, doc, now)
         out.items.append(len(doc.get("items", [])))
         out.good.append(good)
         out.bad.append(bad)
         out.rows += good
     if out.rows:
-        table, texts = enriched_table(out.rows, cfg, key, now, domain_accounts(cfg))
+        table, texts = enriched_table(
+            out.rows, key, now, cfg.internal_domains, domain_accounts(cfg)
+        )
         # in the order the upsert writes (partition, then id), so it need not copy the chunk
         order = pc.sort_indices(
             table,
@@ -143,13 +143,12 @@ def _parse_pool(workers: int) -> ProcessPoolExecutor:
 
 
 def _parse_job(
-    config_path: str, batches: list[RawBatch], now: datetime, key: bytes, env: dict[str, str]
+    cfg: ChorusConfig, batches: list[RawBatch], now: datetime, key: bytes, env: dict[str, str]
 ) -> Prepared:
     if os.environ != env:
         os.environ.clear()
         os.environ.update(env)
-    cfg, lake = config_and_lake(config_path)
-    return _slim(parse_chunk(cfg, lake, batches, now, key))
+    return _slim(parse_chunk(cfg, Lake(cfg.lake_url), batches, now, key))
 
 
 # what the commit reads of a canonical row once the table is built: the quality gate's view,
@@ -166,12 +165,10 @@ def _slim(out: Prepared) -> Prepared:
 
 
 def _submit(
-    workers: int, config_path: str, batches: list[RawBatch], now: datetime, key: bytes
+    workers: int, cfg: ChorusConfig, batches: list[RawBatch], now: datetime, key: bytes
 ) -> Future[Prepared]:
     try:
-        return _parse_pool(workers).submit(
-            _parse_job, config_path, batches, now, key, dict(os.environ)
-        )
+        return _parse_pool(workers).submit(_parse_job, cfg, batches, now, key, dict(os.environ))
     except BrokenProcessPool:
         _forget_pool()
         raise
@@ -191,34 +188,13 @@ def _forget_pool() -> None:
 
 
 def parse_in_pool(
-    config_path: str, batches: list[RawBatch], now: datetime, key: bytes, workers: int
+    cfg: ChorusConfig, batches: list[RawBatch], now: datetime, key: bytes, workers: int
 ) -> Prepared:
-    """`parse_chunk` in a worker process when `workers` > 1, else here."""
+    """`parse_chunk` in a worker process when `workers` > 1, else here; the rows keep only
+    what the commit reads, either way."""
     if workers <= 1:
-        cfg, lake = config_and_lake(config_path)
-        return parse_chunk(cfg, lake, batches, now, key)
-    return _result(_submit(workers, config_path, batches, now, key))
-
-
-def parsed_chunks(
-    config_path: str, chunks: list[list[RawBatch]], now: datetime, workers: int
-) -> Iterator[Prepared]:
-    """Parsed chunks in order, `workers` at a time in worker processes (at most workers + 1
-    held), for callers that embed and commit them one by one."""
-    cfg, _ = config_and_lake(config_path)
-    key = pseudonym_key(cfg)
-    if workers <= 1:
-        for chunk in chunks:
-            yield parse_in_pool(config_path, chunk, now, key, 1)
-        return
-    ahead = workers + 1
-    futures = [_submit(workers, config_path, c, now, key) for c in chunks[:ahead]]
-    for i in range(len(chunks)):
-        prep = _result(futures[i])
-        futures[i] = None  # type: ignore[call-overload]
-        if i + ahead < len(chunks):
-            futures.append(_submit(workers, config_path, chunks[i + ahead], now, key))
-        yield prep
+        return _slim(parse_chunk(cfg, Lake(cfg.lake_url), batches, now, key))
+    return _result(_submit(workers, cfg, batches, now, key))
 
 
 def shutdown_pool() -> None:

@@ -18,9 +18,9 @@ def api_server_configured() -> bool:
         return False
 
 
-def as_writer(task: Any, tag: str) -> Any:
-    """`task` tagged as the writer of one dataset when a Prefect server holds the tag concurrency
-    limits (`chorus deploy` sets them to 1), so no two flows write that dataset at once. Under
+def as_writer(task: Any, *tags: str) -> Any:
+    """`task` tagged as the writer of its datasets when a Prefect server holds the tag concurrency
+    limits (`chorus deploy` sets them to 1), so no two flows write one dataset at once. Under
     the ephemeral API there are no limits, and a tagged task would pay a slot round trip (0.3 to
     2 s) for nothing; the lake's own lock still serialises writers there."""
-    return task.with_options(tags={tag}) if api_server_configured() else task
+    return task.with_options(tags=set(tags)) if api_server_configured() else task

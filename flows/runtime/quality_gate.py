@@ -1,7 +1,8 @@
 """The quality gate: the suites of `schemas/quality.py` as Great Expectations Checkpoints.
 
-`process_batches` builds one `QualityGate` per run (one ephemeral GE context, both suites, two
-Checkpoints) and calls `check` on each chunk between embedding and the upsert. A row that fails
+A processing run has one `QualityGate` (one ephemeral GE context, both suites, two
+Checkpoints) in the process that commits, `run_gate`, whose `check` runs on each chunk between
+embedding and the upsert. A row that fails
 a row check goes to ``quarantine/<source>/<batch>.quality.parquet`` with the reason (suite,
 column, what was expected, the observed value's shape) and not to ``feedback/``. A batch check
 failing anywhere in a landed batch rejects that whole batch: all its rows go to quarantine and
@@ -31,7 +32,7 @@ from flows.lake.store import Lake, RawBatch
 from flows.runtime.config import ChorusConfig
 from flows.runtime.events import emit
 from flows.runtime.logs import logger
-from flows.steps import ProcessStats
+from flows.runtime.process_stats import ProcessStats
 from schemas.quality import (
     CURATED_SUITE,
     NORMALIZED_SUITE,
@@ -66,7 +67,7 @@ def docs_dir(cfg: ChorusConfig) -> str:
 
 
 class QualityGate:
-    """Both suites, validated per chunk; built once per process run (GE is loaded on first use)."""
+    """Both suites, validated per chunk; built once per processing run (GE is loaded on first use)."""
 
     def __init__(self, cfg: ChorusConfig, lake: Lake, now: datetime) -> None:
         self.cfg, self.lake, self.now = cfg, lake, now
@@ -182,7 +183,7 @@ class QualityGate:
         """The rows of `table` that pass; the rest quarantined, counts and batch state updated.
 
         `rows` are the canonical rows `table` was built from, in the same order (each carries
-        its ``_batch``); `done` is the per-batch state `process_batches` commits afterwards.
+        its ``_batch``); `done` is the per-batch state the commit writes afterwards.
         """
         if not rows:
             return table
@@ -298,6 +299,26 @@ class QualityGate:
             entry["quality_quarantined"] = k
             if bid in rejected:
                 entry["quality_failed"] = rejected[bid]
+
+
+# the gates of the latest runs in this process, by (lake, run start): a run's commits share one
+_run_gates: dict[tuple[str, datetime], QualityGate] = {}
+_run_gates_lock = threading.Lock()
+
+
+def run_gate(cfg: ChorusConfig, now: datetime) -> QualityGate:
+    """The quality gate of the processing run that started at `now`, in this process: built on
+    the first call, the same object for the run's later commits (setting Great Expectations up
+    takes seconds). Tasks call this with the run's config and start time instead of receiving
+    the gate, a live object, as an argument."""
+    key = (cfg.lake_url, now)
+    with _run_gates_lock:
+        gate = _run_gates.get(key)
+        if gate is None:
+            gate = _run_gates[key] = QualityGate(cfg, Lake(cfg.lake_url), now)
+            while len(_run_gates) > 2:  # runs at once in one process are rare; older ones done
+                del _run_gates[next(iter(_run_gates))]
+        return gate
 
 
 def _observed(value: Any) -> str:

@@ -1,7 +1,10 @@
 """`chorus serve`: an ASGI app that takes signed vendor webhooks and lands them in the raw zone.
 
 POST /webhooks/<source name> for sources of type zendesk, intercom, typeform, github and slack
-that have a `webhook_secret`; GET /healthz for probes. A delivery is checked in this order:
+(connectors.common.registry.WEBHOOKS) that have a `webhook_secret`; GET /healthz for probes.
+Each vendor's signature scheme and payload mapping live in connectors/<vendor>/webhook.py;
+this module routes, limits, verifies with them, remembers deliveries and lands. A delivery is
+checked in this order:
 
   405  not a POST (Allow: POST)
   404  no such source, a type that takes no webhooks, or no webhook_secret configured
@@ -10,7 +13,7 @@ that have a `webhook_secret`; GET /healthz for probes. A delivery is checked in 
   401  signature header missing or wrong, signed timestamp missing or stale (Zendesk, Slack:
        outside `webhooks.tolerance_s`); the JSON error names the header, never the secret
   400  a verified body that is not a JSON object
-  200  Slack url_verification: {"challenge": ...}
+  200  a vendor's handshake, answered as it asks (Slack url_verification: {"challenge": ...})
   200  a replay: the delivery id (or the signature) was accepted within
        `webhooks.replay_window_s`: {"duplicate": true, "batch_id": <the first landing>},
        nothing landed again. 2xx on purpose: vendors resend what got no 2xx (Slack, Typeform,
@@ -35,9 +38,10 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
-from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
@@ -47,16 +51,16 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from connectors.common.base import batch_id_for
-from connectors.common.registry import connector_class
+from connectors.common.registry import WEBHOOKS, connector_class
+from connectors.common.webhooks import Mapped, Refused, Webhook, webhook_for
 from flows.lake.store import Lake
 from flows.runtime.config import ChorusConfig, SourceConfig, load_config
 from flows.runtime.events import emit
-from flows.serve.items import MAPPERS, WEBHOOK_TYPES, Mapped
-from flows.serve.signatures import SCHEMES, Refused
 
 log = logging.getLogger("chorus.webhooks")
 SECRET_TTL_S = 60.0  # a rotated secret is picked up within a minute
-DEFINITION_TTL_S = 600.0  # Typeform form definitions read from the API
+READ_TTL_S = 600.0  # what a vendor's mapping reads from its API (Typeform form definitions)
+FAILED_READ_TTL_S = 60.0  # a read that failed is not tried again for a minute
 # a vendor API read while a delivery waits (Typeform definitions): few, short retries
 QUICK_HTTP = {"max_retries": 1, "backoff_max": 2.0, "max_retry_after": 5.0, "timeout": (5.0, 10.0)}
 ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]  # 405 but POST
@@ -73,10 +77,13 @@ class Receiver:
         self.connectors = {
             s.name: connector_class(s.type)(s, resolve_path=cfg.resolve, http=QUICK_HTTP)
             for s in cfg.sources
-            if s.type in WEBHOOK_TYPES and s.webhook_secret is not None
+            if s.type in WEBHOOKS and s.webhook_secret is not None
+        }
+        self.webhooks: dict[str, Webhook] = {
+            name: webhook_for(self.sources[name].type) for name in self.connectors
         }
         self._secrets: dict[str, tuple[str, float]] = {}
-        self._definitions: dict[tuple[str, str], tuple[dict[str, Any] | None, float]] = {}
+        self._reads: dict[tuple[str, str], tuple[Any, float]] = {}
         self._locks = {name: threading.Lock() for name in self.connectors}
 
     # -- which source ---------------------------------------------------------------------
@@ -85,12 +92,12 @@ class Receiver:
         src = self.sources.get(name)
         if src is None:
             raise Refused(404, "unknown_source", f"no source named {name!r}")
-        if src.type not in WEBHOOK_TYPES:
+        if src.type not in WEBHOOKS:
             raise Refused(
                 404,
                 "no_webhooks",
                 f"source {name!r} is of type {src.type!r}, which takes no webhooks; "
-                f"webhook types: {', '.join(WEBHOOK_TYPES)}",
+                f"webhook types: {', '.join(WEBHOOKS)}",
             )
         if src.webhook_secret is None:
             raise Refused(404, "no_webhooks", f"source {name!r} has no webhook_secret configured")
@@ -123,41 +130,23 @@ class Receiver:
 
     # -- what the delivery holds ------------------------------------------------------------
 
-    def form_definition(self, name: str, form_id: str) -> dict[str, Any] | None:
-        """A Typeform definition read with the source's credentials (cached), or None."""
-        connector = self.connectors[name]
-        if "access_token" not in connector.source.credentials:
-            log.warning(
-                "webhook %s: form %s: the webhook's definition has no scale steps and the "
-                "source has no credentials.access_token to read them; default scales assumed",
-                name,
-                form_id,
-            )
-            return None
-        key = (name, form_id)
-        cached = self._definitions.get(key)
-        if cached and cached[1] > time.monotonic():
-            return cached[0]
+    def cached(self, name: str, key: str, read: Callable[[], Any]) -> Any:
+        """`read()` for source `name` (a vendor API read), kept READ_TTL_S; None when it fails."""
+        hit = self._reads.get((name, key))
+        if hit and hit[1] > time.monotonic():
+            return hit[0]
         try:
-            with connector.client() as client:
-                found = client.get_json(connector.filled(connector.DEFINITION_PATH, quoted=True))
-            ttl = DEFINITION_TTL_S
-        except Exception as exc:  # the API is down: use the webhook's own definition
-            log.warning("webhook %s: cannot read form %s: %s", name, form_id, exc)
-            found, ttl = None, 60.0
-        self._definitions[key] = (
-            found if isinstance(found, dict) else None,
-            time.monotonic() + ttl,
-        )
-        return self._definitions[key][0]
+            found, ttl = read(), READ_TTL_S
+        except Exception as exc:  # the API is down: the mapping does without
+            log.warning("webhook %s: cannot read %s: %s", name, key, exc)
+            found, ttl = None, FAILED_READ_TTL_S
+        self._reads[(name, key)] = (found, time.monotonic() + ttl)
+        return found
 
     def mapped(self, src: SourceConfig, payload: dict[str, Any], headers: Any) -> Mapped:
-        connector = self.connectors[src.name]
-        if src.type == "typeform":
-            return MAPPERS["typeform"](
-                connector, payload, headers, lambda form_id: self.form_definition(src.name, form_id)
-            )
-        return MAPPERS[src.type](connector, payload, headers)
+        """The items the delivery lands, by the vendor's mapping (it may read the vendor API)."""
+        cached = partial(self.cached, src.name)
+        return self.webhooks[src.name].items(self.connectors[src.name], payload, headers, cached)
 
     # -- accept once ------------------------------------------------------------------------
 
@@ -216,12 +205,10 @@ async def read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-def parse_payload(src: SourceConfig, request: Request, body: bytes) -> dict[str, Any]:
+def parse_payload(webhook: Webhook, request: Request, body: bytes) -> dict[str, Any]:
     """The verified body as a JSON object (GitHub may also send form-encoded `payload=`)."""
-    text = body
     kind = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
-    if src.type == "github" and kind == "application/x-www-form-urlencoded":
-        text = (parse_qs(body.decode("utf-8", "replace")).get("payload") or [""])[0].encode()
+    text = webhook.json_body(body, kind)
     try:
         payload = json.loads(text)
     except (ValueError, UnicodeDecodeError):
@@ -237,13 +224,15 @@ async def _deliver(receiver: Receiver, request: Request, name: str) -> JSONRespo
     src = receiver.source(name)
     body = await read_body(request, receiver.limits.max_body_bytes)
     secret = await run_in_threadpool(receiver.secret, src)
-    signature = SCHEMES[src.type].verify(
+    webhook = receiver.webhooks[name]
+    signature = webhook.scheme.verify(
         request.headers, body, secret, datetime.now(UTC), receiver.limits.tolerance_s
     )
-    payload = parse_payload(src, request, body)
-    if src.type == "slack" and payload.get("type") == "url_verification":
-        log.info("webhook %s: answered Slack url_verification", name)
-        return JSONResponse({"challenge": payload.get("challenge")})
+    payload = parse_payload(webhook, request, body)
+    answer = webhook.handshake(payload)
+    if answer is not None:
+        log.info("webhook %s: answered the %s handshake", name, webhook.scheme.vendor)
+        return JSONResponse(answer)
     mapped = await run_in_threadpool(receiver.mapped, src, payload, request.headers)
     try:
         outcome, batch_id, n = await run_in_threadpool(receiver.accept, src, mapped, signature)
@@ -293,9 +282,9 @@ def create_app(config_path: str) -> Starlette:
     """The receiver for one config file (read once; restart to pick up config changes)."""
     receiver = Receiver(load_config(config_path))
     for src in receiver.sources.values():
-        if src.type in WEBHOOK_TYPES and src.webhook_secret is None:
+        if src.type in WEBHOOKS and src.webhook_secret is None:
             log.info("source %s (%s): no webhook_secret, webhooks off", src.name, src.type)
-        elif src.type not in WEBHOOK_TYPES and src.webhook_secret is not None:
+        elif src.type not in WEBHOOKS and src.webhook_secret is not None:
             log.warning(
                 "source %s: type %s takes no webhooks; its webhook_secret is not used",
                 src.name,

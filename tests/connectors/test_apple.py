@@ -14,15 +14,16 @@ import requests
 from connectors.apple.connect import AppStoreConnectReviewsConnector, with_included
 from connectors.apple.connect import TestFlightConnector as FlightConnector
 from connectors.apple.rss import (
+    FEED_ERRORS,
     MAX_PAGES,
     AppStoreRssConnector,
-    FeedClient,
     FeedPagePaginator,
     feed_entries,
     last_page,
 )
 from connectors.apple.sandbox import APP_ID
 from connectors.common.base import ParseError
+from connectors.common.http.client import HttpClient
 from connectors.common.http.errors import SourceAuthError
 from connectors.common.http.paginators import PageNumberPaginator
 from connectors.common.sandbox.server import start_sandbox
@@ -291,13 +292,20 @@ def test_next_run_stops_at_the_first_page_holding_seen_reviews(caplog):
 
 
 def test_error_answers_beyond_the_feed_are_empty_pages_not_crashes():
-    with start_sandbox(vendors=("apple",)) as sb, FeedClient("rss", sb.url("apple")) as client:
+    with start_sandbox(vendors=("apple",)) as sb, HttpClient("rss", sb.url("apple")) as client:
         path = f"us/rss/customerreviews/page={{page}}/id={APP_ID}/sortby=mostrecent/json"
-        pages = list(client.paginate(path, PageNumberPaginator(start=11), records=feed_entries))
+        pages = list(
+            client.paginate(
+                path, PageNumberPaginator(start=11), records=feed_entries, errors=FEED_ERRORS
+            )
+        )
         assert [p.records for p in pages] == [[]] and pages[0].response.status_code == 400
         gone = list(
             client.paginate(
-                path.replace(APP_ID, "999"), PageNumberPaginator(), records=feed_entries
+                path.replace(APP_ID, "999"),
+                PageNumberPaginator(),
+                records=feed_entries,
+                errors=FEED_ERRORS,
             )
         )
         assert [p.records for p in gone] == [[]]

@@ -1,4 +1,4 @@
-"""The connector contract, run against the local sandbox for every case in tests/connectors/contract_cases.py.
+"""The connector contract, run against the local sandbox for every case in tests/connectors/contract/.
 
 Each connector must: page through everything exactly once with tiny pages; resume an
 interrupted run from its last committed state with no gap and no duplicate; survive injected

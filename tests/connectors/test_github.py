@@ -140,7 +140,9 @@ def test_options_need_an_owner_and_name():
     assert connector().base_url() == "https://api.github.com"
 
 
-def sandbox_connector(sb: Any, monkeypatch: pytest.MonkeyPatch, **extra: Any) -> GitHubConnector:
+def sandbox_connector(
+    sb: Any, monkeypatch: pytest.MonkeyPatch, sleep: Any = lambda s: None, **extra: Any
+) -> GitHubConnector:
     monkeypatch.setenv("GH_TOKEN", sb.vendor("github").credentials["token"])
     source = SourceConfig(
         name="gh_beta",
@@ -150,7 +152,7 @@ def sandbox_connector(sb: Any, monkeypatch: pytest.MonkeyPatch, **extra: Any) ->
         repository="chorus-example/beta-app",
         **extra,
     )
-    return GitHubConnector(source, http={"sleep": lambda s: None})
+    return GitHubConnector(source, http={"sleep": sleep})
 
 
 def test_rate_limit_403_waits_for_the_reset_and_loses_nothing(monkeypatch):
@@ -158,8 +160,7 @@ def test_rate_limit_403_waits_for_the_reset_and_loses_nothing(monkeypatch):
     with start_sandbox(vendors=("github",), page_size_cap=2) as sb:
         app = sb.vendor("github")
         app.quota = 3
-        gh = sandbox_connector(sb, monkeypatch)
-        gh._http["sleep"] = waits.append  # record the waits instead of sleeping them
+        gh = sandbox_connector(sb, monkeypatch, sleep=waits.append)  # records the waits
         items = [i for b in gh.fetch({}) for i in b.items]
     assert app.rate_limited >= 2 and len(waits) == app.rate_limited
     assert all(0 < w <= 3 for w in waits)  # until x-ratelimit-reset, not a blind backoff

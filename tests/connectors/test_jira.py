@@ -239,7 +239,7 @@ def test_an_issue_changed_within_the_boundary_minute_comes_back_once(monkeypatch
         again = list(jira.fetch(state))
         assert [i for b in again for i in b.items] == []  # the boundary minute was re-read...
         (search,) = sb.requests_to("jira", "rest/api/3/search/jql")[-1:]
-        assert app._matching(parse_qs(urlsplit(search).query)["jql"][0])  # answered, dropped
+        assert app.matching(parse_qs(urlsplit(search).query)["jql"][0])  # answered, dropped
         beta = [i for i in app.store["issues"] if i["_project"] == "BETA"]
         last = max(beta, key=lambda i: i["_updated"])
         other = next(i for i in beta if i is not last)

@@ -25,9 +25,9 @@ class CountingClient(HttpClient):
 
     sent = 0
 
-    def request(self, method: str, path_or_url: str, **kw: Any) -> Any:
+    def send(self, method: str, path_or_url: str, **kw: Any) -> Any:
         CountingClient.sent += 1
-        return super().request(method, path_or_url, **kw)
+        return super().send(method, path_or_url, **kw)
 
 
 PARTS = ChildEndpoint(

@@ -1,8 +1,8 @@
 """Every connector through the real ingest and process steps, against the local vendor sandbox.
 
 The config is what `chorus sandbox` prints (connectors/common/sandbox/guide.py): one source per
-connector type with only its base_url, its credentials and the ids the sandbox uses. The
-Prefect tasks run as plain functions (`.fn`): no Prefect API is needed.
+connector type with only its base_url, its credentials and the ids the sandbox uses. Ingest runs
+as a plain function (`.fn`), processing as its flow under a temporary Prefect API.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from connectors.common.sandbox.guide import sandbox_env, sandbox_guide, sandbox_
 from connectors.common.sandbox.server import start_sandbox
 from flows.ingest import ingest_source
 from flows.lake.store import Lake
-from flows.process import pending_batches, process_batches
+from flows.process import process
+from flows.runtime.config import load_config
 
 ALLOWED = {"name", "type", "base_url", "credentials"}  # besides the ids a connector requires
 
@@ -28,8 +29,14 @@ ALLOWED = {"name", "type", "base_url", "credentials"}  # besides the ids a conne
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory):
     """The sandbox serving every vendor, its credentials in the environment, a chorus.yaml."""
+    from prefect.testing.utilities import prefect_test_harness
+
     root = tmp_path_factory.mktemp("sandbox_run")
-    with pytest.MonkeyPatch.context() as env, start_sandbox() as sb:
+    with (
+        pytest.MonkeyPatch.context() as env,
+        start_sandbox() as sb,
+        prefect_test_harness(server_startup_timeout=120),
+    ):
         for name, value in sandbox_env(sb).items():
             env.setenv(name, value)
         config = root / "chorus.yaml"
@@ -40,8 +47,8 @@ def project(tmp_path_factory: pytest.TempPathFactory):
 
 def run_once(config: str, sources: list[dict[str, Any]]) -> tuple[dict[str, int], dict]:
     """Ingest every source, then process what landed: (items landed per source, process stats)."""
-    landed = {s["name"]: ingest_source.fn(config, s["name"])["items"] for s in sources}
-    return landed, process_batches.fn(config, pending_batches.fn(config))
+    landed = {s["name"]: ingest_source.fn(load_config(config), s["name"])["items"] for s in sources}
+    return landed, process(config)
 
 
 def fingerprint(folder: Path) -> dict[str, str]:

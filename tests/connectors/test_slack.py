@@ -13,14 +13,10 @@ from connectors.common.http.errors import SourceAuthError, SourceError
 from connectors.common.rest import DELETED_TAG
 from connectors.common.sandbox.http_faults import FaultPlan
 from connectors.common.sandbox.server import start_sandbox
-from connectors.slack.connector import (
-    SlackApiError,
-    SlackConnector,
-    ThreadAwareCursor,
-    readable_text,
-)
+from connectors.slack.connector import SlackConnector, ThreadAwareCursor, readable_text
 from connectors.slack.sandbox import OUR_TEAM, PRODUCT, SHARED, STAFF
 from flows.runtime.config import SecretRef, SourceConfig
+from tests.httpserver import Reply, scripted, servers
 
 CHANNELS = {"channels": ["C024BE91L"], "customer_channels": {"C0ACME": "acc_1"}}
 
@@ -226,10 +222,21 @@ def test_invalid_auth_in_a_200_body_names_the_credential(slack, monkeypatch):
     assert "xoxb-wrong" not in str(failed.value)
 
 
-def test_missing_scope_is_a_403_naming_the_scope():
-    error = connector().api_error(
-        SlackApiError({"ok": False, "error": "missing_scope", "needed": "groups:history"}, "G1")
-    )
+def test_missing_scope_is_a_403_naming_the_scope(monkeypatch):
+    monkeypatch.setenv("SLACK_BOT", "xoxb-test-only")
+    denied = {"ok": False, "error": "missing_scope", "needed": "groups:history"}
+    with servers() as start:
+        server = start(scripted(Reply(body=denied)))
+        source = SourceConfig(
+            name="chat",
+            type="slack",
+            channels=["G01PRIVATE"],
+            base_url=server.url,
+            credentials={"bot_token": SecretRef(env="SLACK_BOT")},
+        )
+        with pytest.raises(SourceAuthError) as failed:
+            list(SlackConnector(source, http={"sleep": lambda s: None}).fetch({}))
+    error = failed.value
     assert isinstance(error, SourceAuthError) and error.status == 403
     assert "groups:history" in str(error) and "credentials.bot_token" in str(error)
 

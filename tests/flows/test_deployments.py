@@ -282,13 +282,15 @@ def test_signed_webhook_triggers_processing_and_report_on_a_real_server(prefect_
 
 def test_writer_tasks_carry_their_tag_only_against_a_server(monkeypatch):
     from flows.process import commit_chunk
-    from flows.report import report_step, themes_step
+    from flows.report import REPORT_WRITER_TAGS, themes_and_trends
     from flows.runtime.prefect_server import as_writer
 
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:4200/api")
     assert as_writer(commit_chunk, "chorus-feedback-writer").tags == {"chorus-feedback-writer"}
-    assert as_writer(themes_step, "chorus-themes-writer").tags == {"chorus-themes-writer"}
-    assert as_writer(report_step, "chorus-trends-writer").tags == {"chorus-trends-writer"}
+    assert as_writer(themes_and_trends, *REPORT_WRITER_TAGS).tags == {
+        "chorus-themes-writer",
+        "chorus-trends-writer",
+    }
     monkeypatch.delenv("PREFECT_API_URL")
     monkeypatch.setattr("flows.runtime.prefect_server.api_server_configured", lambda: False)
     assert as_writer(commit_chunk, "chorus-feedback-writer").tags == set()

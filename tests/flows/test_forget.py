@@ -50,12 +50,13 @@ SOURCES = ("tickets", "beta", "notes")
 
 def _run_pipeline(config: str, report: bool = True) -> dict[str, Any]:
     from flows.ingest import ingest_source
-    from flows.process import pending_batches, process_batches
+    from flows.process import process
     from flows.report import report_step, themes_step
+    from flows.runtime.config import load_config
 
     for name in SOURCES:
-        ingest_source.fn(config, name)
-    stats = process_batches.fn(config, pending_batches.fn(config))
+        ingest_source.fn(load_config(config), name)
+    stats = process(config)
     if report:
         themes_step.fn(config)
         report_step.fn(config)
@@ -63,7 +64,16 @@ def _run_pipeline(config: str, report: bool = True) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def prefect_api():
+    """A temporary Prefect API for the processing flow."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="module")
+def built(prefect_api, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("forget")
     config = write_small_project(root)
     config.write_text(config.read_text() + "themes: {min_theme_size: 3}\n", encoding="utf-8")

@@ -161,6 +161,7 @@ def landed_ticket_ids(lake: Path) -> list[int]:
 def test_a_bad_page_fails_clearly_and_commits_nothing_past_what_landed(vendor, bad) -> None:
     from connectors.common.http.errors import SourceError
     from flows.ingest import ingest_source
+    from flows.runtime.config import load_config
 
     ran("vendor pages")
     with tempfile.TemporaryDirectory() as tmp:
@@ -172,7 +173,7 @@ def test_a_bad_page_fails_clearly_and_commits_nothing_past_what_landed(vendor, b
         page, kind, _ = bad
         vendor.bad = bad
         try:
-            ingest_source.fn(str(config), "zd")
+            ingest_source.fn(load_config(config), "zd")
         except SourceError as exc:
             assert kind != "no_paging", exc
             message = str(exc)
@@ -183,7 +184,7 @@ def test_a_bad_page_fails_clearly_and_commits_nothing_past_what_landed(vendor, b
         else:
             assert kind == "no_paging", f"{kind} on page {page} was accepted"
         vendor.bad = None  # the vendor fixed it: the re-run lands the rest, each record once
-        ingest_source.fn(str(config), "zd")
+        ingest_source.fn(load_config(config), "zd")
         landed = landed_ticket_ids(Path(tmp) / "lake")
         assert sorted(landed) == [t["id"] for p in PAGES for t in p], landed
 
@@ -273,19 +274,31 @@ ITEMS = st.lists(
 
 @pytest.fixture(scope="module")
 def processing():
-    """The real ingest and process steps, the quality gate passing rows through (seconds a run;
-    tests/lake/test_reconcile.py runs it for real), the embedding model loaded once."""
-    from flows import process
+    """The real ingest step and processing flow (under a temporary Prefect API, without flow
+    run heartbeats: each run would wait up to a second for its heartbeat thread), the quality
+    gate passing rows through (seconds a run; tests/lake/test_reconcile.py runs it for real),
+    the embedding model loaded once."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    from flows.runtime import quality_gate
 
     class PassThrough:
         def __init__(self, *args: object) -> None:
             pass
 
+        def warm_up(self) -> None:
+            pass
+
         def check(self, batches, rows, table, stats, done):  # noqa: ANN001
             return table
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(process, "QualityGate", PassThrough)
+    with (
+        prefect_test_harness(server_startup_timeout=120),
+        temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
+        pytest.MonkeyPatch.context() as mp,
+    ):
+        mp.setattr(quality_gate, "QualityGate", PassThrough)
         yield
 
 
@@ -294,7 +307,8 @@ def run_drop(
 ) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
     """Drop one file, ingest and process it: (stats, feedback rows, quarantine rows)."""
     from flows.ingest import ingest_source
-    from flows.process import pending_batches, process_batches
+    from flows.process import process
+    from flows.runtime.config import load_config
 
     (tmp / "inbox").mkdir(exist_ok=True)
     (tmp / "inbox" / name).write_bytes(data)
@@ -303,8 +317,8 @@ def run_drop(
     source |= {"path": f"inbox/*.{fmt}", "columns": cols, "rating_scale": [1, 5]}
     (tmp / "chorus.yaml").write_text(yaml.safe_dump({"lake": "lake", "sources": [source]}))
     config = str(tmp / "chorus.yaml")
-    ingest_source.fn(config, "fz")
-    stats = process_batches.fn(config, pending_batches.fn(config))
+    ingest_source.fn(load_config(config), "fz")
+    stats = process(config)
     lake = tmp / "lake"
     fb = pd.read_parquet(lake / "feedback") if (lake / "feedback").exists() else pd.DataFrame()
     q = pd.read_parquet(lake / "quarantine") if (lake / "quarantine").exists() else pd.DataFrame()

@@ -160,3 +160,62 @@ def test_a_new_weighting_policy_reweights_without_re_embedding(prefect_api, demo
     )  # same items, new weights
     after = {p: p.stat().st_mtime_ns for p in before}
     assert after == before, "re-weighting rewrote feedback/ or the embedding cache"
+
+
+def test_a_report_run_reads_each_dataset_once(prefect_api, demo, monkeypatch) -> None:
+    """One report run reads every Parquet file of feedback/, themes/, assignments/ and lineage/
+    exactly once (it used to read feedback/ three times, themes/ three, assignments/ twice):
+    every data read through pyarrow (the lake's and pandas') is counted per file."""
+    from collections import Counter
+    from collections.abc import Callable
+    from typing import Any
+
+    import pyarrow.parquet as pq
+
+    from flows.report import report
+
+    lake = (demo.out_dir / "lake").resolve()
+    if not (lake / "trends").exists():
+        from flows.devtools.demo import run_demo_sandbox
+        from flows.pipeline import pipeline
+
+        with run_demo_sandbox(demo) as config:
+            pipeline(str(config))
+    reads: Counter[str] = Counter()
+
+    def count(source: Any) -> None:  # a path, or an open file with its path
+        path = Path(str(getattr(source, "path", source))).resolve()
+        if path.is_relative_to(lake):
+            reads[path.relative_to(lake).as_posix()] += 1
+
+    def counted(read: Callable[..., Any]) -> Callable[..., Any]:
+        def reading(self: pq.ParquetFile, *args: Any, **kwargs: Any) -> Any:
+            count(self.counted_source)
+            return read(self, *args, **kwargs)
+
+        return reading
+
+    init, read_table = pq.ParquetFile.__init__, pq.read_table
+
+    def remember_source(self: pq.ParquetFile, source: Any, *args: Any, **kwargs: Any) -> None:
+        self.counted_source = source
+        init(self, source, *args, **kwargs)
+
+    def counted_read_table(source: Any, *args: Any, **kwargs: Any) -> Any:
+        count(source)
+        return read_table(source, *args, **kwargs)
+
+    monkeypatch.setattr(pq.ParquetFile, "__init__", remember_source)
+    for name in ("read", "read_row_group", "read_row_groups", "iter_batches"):
+        monkeypatch.setattr(pq.ParquetFile, name, counted(getattr(pq.ParquetFile, name)))
+    monkeypatch.setattr(pq, "read_table", counted_read_table)
+    report(str(demo.config_path))
+    monkeypatch.undo()
+
+    by_dataset: dict[str, int] = {}
+    for path, n in reads.items():
+        dataset = path.split("/", 1)[0]
+        by_dataset[dataset] = max(by_dataset.get(dataset, 0), n)
+    assert by_dataset == {"feedback": 1, "themes": 1, "assignments": 1, "lineage": 1}, reads
+    partitions = {p.relative_to(lake).as_posix() for p in (lake / "feedback").rglob("*.parquet")}
+    assert {p for p in reads if p.startswith("feedback/")} == partitions

@@ -12,15 +12,18 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pytest
 
 import flows.process
+import flows.runtime.embedding
 from flows.ingest import ingest_source
 from flows.lake.store import Lake
-from flows.process import pending_batches, process_batches
 from flows.runtime.config import load_config
+from flows.runtime.embedding import with_embeddings
+from flows.runtime.process_stats import ProcessStats
 from flows.runtime.quality_gate import QualityGate, docs_dir
-from flows.steps import MAX_TEXT_CHARS, ProcessStats, enriched_table, with_embeddings
 from schemas import quality
+from transforms.canonical import MAX_TEXT_CHARS, enriched_table
 from transforms.embed import Embedder
 from transforms.ids import feedback_id
 
@@ -41,8 +44,8 @@ def _reconciles(stats: dict[str, Any]) -> None:
 
 def _ingest_and_process(config: Path) -> dict[str, Any]:
     for name in SOURCES:
-        ingest_source.fn(str(config), name)
-    return process_batches.fn(str(config), pending_batches.fn(str(config)))
+        ingest_source.fn(load_config(config), name)
+    return flows.process.process(str(config))
 
 
 def _fingerprint(folder: Path) -> dict[str, str]:
@@ -57,8 +60,17 @@ def _quarantined(lake_dir: Path) -> pd.DataFrame:
     return Lake(str(lake_dir)).read_quarantine().to_pandas()
 
 
+@pytest.fixture
+def prefect_api():
+    """A temporary Prefect API for the processing flow (the event test starts its own)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
 def test_process_quarantines_what_only_the_suites_catch_and_counts_reconcile(
-    small_project, tmp_path
+    prefect_api, small_project, tmp_path
 ):
     config = small_project
     (tmp_path / "inbox" / "tickets" / "week2.csv").write_text(
@@ -139,7 +151,7 @@ def test_each_bad_row_is_quarantined_alone_with_a_reason_that_shows_no_personal_
     for i, r in enumerate(rows):
         r.update(_batch=batch.batch_id, _item=i)
     key = b"test-key-not-a-secret"
-    table, texts = enriched_table(rows, cfg, key, now)
+    table, texts = enriched_table(rows, key, now, cfg.internal_domains)
     table, _ = with_embeddings(table, texts, lake, Embedder(cfg.embedding.model))
     leaked = table["feedback_id"].to_pylist().index(feedback_id("tickets", "ok-3"))
     ids = table["customer_id"].to_pylist()
@@ -208,7 +220,7 @@ def test_a_batch_failing_a_batch_check_is_quarantined_whole_and_quality_failed_i
     lake_dir = tmp_path / "lake"
     with prefect_test_harness(server_startup_timeout=120):
         for name in SOURCES:
-            ingest_source.fn(str(config), name)
+            ingest_source.fn(load_config(config), name)
         first = flows.process.process(str(config))
         _reconciles(first)
         before = _fingerprint(lake_dir / "feedback")
@@ -241,7 +253,7 @@ def test_a_batch_failing_a_batch_check_is_quarantined_whole_and_quality_failed_i
             "31,2026-10-07T11:00:00Z,,Invoices,Invoices show the wrong currency,acc_3,cy@third.example,3\n",
             encoding="utf-8",
         )
-        real = flows.process.with_embeddings
+        real = flows.runtime.embedding.with_embeddings
 
         def short_vectors(table, texts, lake, embedder, progress=None):
             table, n = real(table, texts, lake, embedder, progress)
@@ -254,9 +266,9 @@ def test_a_batch_failing_a_batch_check_is_quarantined_whole_and_quality_failed_i
             at = table.schema.get_field_index("embedding")
             return table.set_column(at, "embedding", pa.array(vectors, pa.list_(pa.float32()))), n
 
-        monkeypatch.setattr(flows.process, "with_embeddings", short_vectors)
+        monkeypatch.setattr(flows.runtime.embedding, "with_embeddings", short_vectors)
         for name in SOURCES:
-            ingest_source.fn(str(config), name)
+            ingest_source.fn(load_config(config), name)
         second = flows.process.process(str(config))
         events = _events("chorus.quality.failed")
 

@@ -117,16 +117,17 @@ def run_steps(config: str, sources: list[str], start: int = 0, after=None) -> No
     """The pipeline from step `start`: ingest + process, a second drop of files, ingest +
     process again, themes, report; `after(k)` is called once step k is done."""
     from flows.ingest import ingest_source
-    from flows.process import pending_batches, process_batches
+    from flows.process import process
     from flows.report import report_step, themes_step
+    from flows.runtime.config import load_config
 
     for k in range(start, len(STEPS)):
         step = STEPS[k]
         if step == "ingest":
             for name in sources:
-                ingest_source.fn(config, name)
+                ingest_source.fn(load_config(config), name)
         elif step == "process":
-            process_batches.fn(config, pending_batches.fn(config))
+            process(config)
         elif step == "drop":
             add_second_drop(Path(config).parent)
         elif step == "themes":
@@ -224,7 +225,24 @@ def project(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="module")
-def clean(project, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest):
+def prefect_api():
+    """A temporary Prefect API for the processing flow; the forked children use it too. Flow
+    run heartbeats (the API's crash detection) are off: each run would wait up to a second for
+    its heartbeat thread, and the children run the flow a hundred times."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    with (
+        prefect_test_harness(server_startup_timeout=120),
+        temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
+    ):
+        yield
+
+
+@pytest.fixture(scope="module")
+def clean(
+    prefect_api, project, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+):
     """A clean run in this process (which warms every import, the embedding model and the
     language identifier for the children forked later): the project as it stood before each
     step, the crash points passed in each step in order, and the final lake's content.
@@ -232,7 +250,7 @@ def clean(project, tmp_path_factory: pytest.TempPathFactory, request: pytest.Fix
     Torch runs single-threaded while this module forks, so no thread pool is half-copied."""
     import torch
 
-    from flows import process
+    from flows.runtime import quality_gate
 
     root, sources = project
     base = tmp_path_factory.mktemp("clean")
@@ -243,8 +261,10 @@ def clean(project, tmp_path_factory: pytest.TempPathFactory, request: pytest.Fix
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     with pytest.MonkeyPatch.context() as mp:
-        passing = SimpleNamespace(check=lambda batches, rows, table, stats, done: table)
-        mp.setattr(process, "QualityGate", lambda *args: passing)  # see the module docstring
+        passing = SimpleNamespace(
+            check=lambda batches, rows, table, stats, done: table, warm_up=lambda: None
+        )
+        mp.setattr(quality_gate, "QualityGate", lambda *args: passing)  # see the module docstring
         mp.setenv(TRACE_ENV, str(trace))
 
         def after(k: int) -> None:

@@ -2,7 +2,7 @@
 
 Every landed item ends in exactly one place: landed + extra rows (a developer reply, a
 conversation rating) = written + unchanged + stale + superseded + quarantined (parser, checks
-and the quality suites) + not feedback (Slack joins, bot messages). `process_batches` checks
+and the quality suites) + not feedback (Slack joins, bot messages). The processing flow checks
 this before it commits any state, logs it, and the report shows it.
 
 The project: the small file-drop project plus Slack (system and bot messages) and Google Play
@@ -23,7 +23,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from flows.steps import ProcessStats
+from flows.runtime.config import load_config
+from flows.runtime.process_stats import ProcessStats
 from tests.conftest import write_small_project
 
 pytestmark = pytest.mark.slow
@@ -48,7 +49,16 @@ def balanced(stats: dict) -> bool:
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory):
+def prefect_api():
+    """A temporary Prefect API for the processing flow; the forked children use it too."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="module")
+def project(prefect_api, tmp_path_factory: pytest.TempPathFactory):
     from connectors.common.sandbox.guide import sandbox_env, sandbox_sources
     from connectors.common.sandbox.server import start_sandbox
 
@@ -69,11 +79,11 @@ def project(tmp_path_factory: pytest.TempPathFactory):
 
 def ingest_and_process(config: str, sources: list[str]) -> dict:
     from flows.ingest import ingest_source
-    from flows.process import pending_batches, process_batches
+    from flows.process import process
 
     for name in sources:
-        ingest_source.fn(config, name)
-    return process_batches.fn(config, pending_batches.fn(config))
+        ingest_source.fn(load_config(config), name)
+    return process(config)
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +91,8 @@ def runs(project):
     """Two processing runs (the second after a third file): their stats, log lines, lake counts."""
     config, sources = project
     lake = Path(config).parent / "lake"
-    handler, log = _Records(), logging.getLogger("chorus")
+    # the log line comes from a task of the flow: Prefect's run logger
+    handler, log = _Records(), logging.getLogger("prefect.task_runs")
     level = log.level
     log.addHandler(handler)
     log.setLevel(logging.INFO)
@@ -188,7 +199,7 @@ def test_a_mismatch_logs_an_error_fails_the_run_and_commits_no_state(
     from dataclasses import replace
 
     from flows.lake.store import Lake
-    from flows.process import pending_batches, process_batches
+    from flows.process import pending_batches, process
 
     config, sources = project
     (Path(config).parent / "inbox/tickets/week4.csv").write_text(
@@ -196,20 +207,20 @@ def test_a_mismatch_logs_an_error_fails_the_run_and_commits_no_state(
     )
     from flows.ingest import ingest_source
 
-    ingest_source.fn(config, "tickets")
-    pending = pending_batches.fn(config)
+    ingest_source.fn(load_config(config), "tickets")
+    pending = pending_batches.fn(load_config(config))
     assert pending
     upsert = Lake.upsert_feedback
     monkeypatch.setattr(
         Lake, "upsert_feedback", lambda self, rows: replace(upsert(self, rows), unchanged=0)
     )
     with caplog.at_level(logging.ERROR, "chorus"), pytest.raises(RuntimeError) as err:
-        process_batches.fn(config, pending)
+        process(config)
     assert "counts do not reconcile" in str(err.value)
     assert any("counts do not reconcile" in r.getMessage() for r in caplog.records)
-    assert pending_batches.fn(config) == pending  # nothing marked processed
+    assert pending_batches.fn(load_config(config)) == pending  # nothing marked processed
     monkeypatch.undo()
-    assert balanced(process_batches.fn(config, pending))
+    assert balanced(process(config))
 
 
 # ---- two processing runs at once -------------------------------------------------------------
@@ -221,23 +232,23 @@ def test_two_processing_runs_at_once_lose_nothing_and_count_nothing_twice(
     done). The quality gate passes rows through here (each child would spend seconds in it)."""
     import torch
 
-    from flows import process
     from flows.ingest import ingest_source
+    from flows.runtime import quality_gate
     from tests.lake.test_crash import diff, lake_content, spawn, wait
 
     root = tmp_path / "p"
     root.mkdir()
     config = str(write_small_project(root))
     for name in ("tickets", "beta", "notes"):
-        ingest_source.fn(config, name)
+        ingest_source.fn(load_config(config), name)
     shutil.copytree(root, tmp_path / "single")
 
     def process_once(cfg: str, out: Path) -> Callable[[], None]:
         def run() -> None:
-            from flows.process import pending_batches, process_batches
+            from flows.process import process
 
             started = time.time()
-            stats = process_batches.fn(cfg, pending_batches.fn(cfg))
+            stats = process(cfg)
             out.write_text(json.dumps({**stats, "span": [started, time.time()]}))
 
         return run
@@ -245,7 +256,7 @@ def test_two_processing_runs_at_once_lose_nothing_and_count_nothing_twice(
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(process, "QualityGate", _PassThrough)
+        mp.setattr(quality_gate, "QualityGate", _PassThrough)
         try:
             outs = [tmp_path / "a.json", tmp_path / "b.json", tmp_path / "single.json"]
             pids = [spawn(process_once(config, o), o.with_suffix(".log")) for o in outs[:2]]
@@ -270,6 +281,9 @@ def test_two_processing_runs_at_once_lose_nothing_and_count_nothing_twice(
 
 class _PassThrough:
     def __init__(self, *args: object) -> None:
+        pass
+
+    def warm_up(self) -> None:
         pass
 
     def check(self, batches, rows, table, stats, done):  # noqa: ANN001

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from connectors.typeform.sandbox import FORM_ID
-from flows.serve.items import ZENDESK_TRIGGER_BODY
+from connectors.zendesk.webhook import ZENDESK_TRIGGER_BODY
 from tests.serve.webhook_support import *  # noqa: F403 - helpers, payloads and fixtures
 from tests.serve.webhook_support import env, hook, typeform_api  # noqa: F401 - fixtures
 
@@ -188,19 +188,23 @@ def test_deliveries_without_feedback_are_acknowledged_and_not_landed(
 
 @pytest.mark.slow
 def test_landed_deliveries_are_pending_and_process_into_feedback(hook: Hook) -> None:
-    from flows.process import pending_batches, process_batches
+    from prefect.testing.utilities import prefect_test_harness
+
+    from flows.process import pending_batches, process
+    from flows.runtime.config import load_config
 
     for source, make in PAYLOADS.items():
         assert hook.signed(source, make()).status_code == 202
-    pending = pending_batches.fn(str(hook.config))
+    pending = pending_batches.fn(load_config(hook.config))
     assert sorted(Path(p).parent.name for p in pending) == sorted(PAYLOADS)
-    stats = process_batches.fn(str(hook.config), pending)
+    with prefect_test_harness(server_startup_timeout=120):
+        stats = process(str(hook.config))
     assert stats["quarantined"] == 0 and stats["written"] == stats["rows"] == 6
     import pyarrow.parquet as pq
 
     rows = pq.read_table(hook.root / "lake" / "feedback").to_pylist()
     assert sorted({r["source"] for r in rows}) == sorted(PAYLOADS)
-    assert pending_batches.fn(str(hook.config)) == []
+    assert pending_batches.fn(load_config(hook.config)) == []
 
 
 @pytest.mark.slow

@@ -1,7 +1,7 @@
 # ruff: noqa: F405 - payload builders come from tests.serve.webhook_payloads
 """Shared pieces of the webhook receiver tests: each vendor's documented signature written out
-independently of flows/serve/signatures.py, vendor-shaped payloads (invented data), and a real
-uvicorn server on 127.0.0.1 with a tmp config and lake."""
+independently of connectors/<vendor>/webhook.py, vendor-shaped payloads (invented data), and a
+real uvicorn server on 127.0.0.1 with a tmp config and lake."""
 
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ from connectors.common.sandbox.server import start_sandbox
 from connectors.typeform.sandbox import FORM_ID, TypeformSandbox
 from flows.lake.store import Lake
 from flows.runtime.config import load_config
+from flows.runtime.landed_rows import landed_rows as canonical_rows
 from flows.serve.app import create_app
-from flows.steps import canonical_rows
 
 SECRETS = {
     "zd": "zd-signing-secret-test-only-4f1c",

@@ -1,4 +1,4 @@
-"""The scale paths of theming: two-pass corpus read, streamed lake reads, sampled refinement and
+"""The scale paths of theming: one-pass corpus read, streamed lake reads, sampled refinement and
 splits, and a synthetic lake themed end to end (stable on a re-run)."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import transforms.themes as themes_mod
 from flows.devtools.bench.scale_lake import bench_config, build_lake
 from flows.lake.store import Lake
 from flows.runtime.config import config_from_dict
-from flows.theming import read_corpus, update_themes
+from flows.runtime.report_datasets import read_corpus, update_themes
 from tests.transforms.test_themes import grown_by_a_trickle
 from transforms.ids import content_text
 from transforms.keywords import substantive
@@ -83,17 +83,55 @@ def test_corpus_matches_a_plain_read_sorted_by_id(small_lake: Path) -> None:
     assert np.array_equal(corpus.created_us, created[keep])
 
 
+def test_rows_upserted_after_the_footers_were_read_still_land_in_the_corpus(
+    small_lake: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import flows.runtime.report_datasets as report_datasets
+
+    lake = Lake(str(small_lake / "lake"))
+    whole = read_corpus(lake)
+    monkeypatch.setattr(report_datasets, "_stored_rows", lambda lake: 100)  # a stale row count
+    grown = read_corpus(lake)
+    assert grown.ids == whole.ids and grown.unthemed == whole.unthemed
+    assert np.array_equal(grown.emb, whole.emb)
+    assert np.array_equal(grown.created_us, whole.created_us)
+
+
+def test_an_empty_lake_gives_an_empty_table_and_corpus(tmp_path: Path) -> None:
+    from flows.runtime.report_datasets import read_feedback_and_corpus
+    from transforms.weighted_items import ITEM_COLUMNS
+
+    table, corpus = read_feedback_and_corpus(Lake(str(tmp_path / "lake")))
+    assert table.num_rows == 0 and table.column_names == ITEM_COLUMNS
+    assert corpus.ids == [] and corpus.unthemed == [] and corpus.emb.shape == (0, 384)
+
+
+def test_rows_first_puts_the_chosen_rows_first_in_place() -> None:
+    from flows.runtime.report_datasets import _rows_first
+
+    rng = np.random.default_rng(2)
+    matrix = rng.normal(size=(500, 7)).astype(np.float32)
+    rows = rng.permutation(500)[:320]
+    want = matrix[rows].copy()
+    rest = np.sort(matrix[np.setdiff1d(np.arange(500), rows)], axis=0)
+    buffer = matrix.__array_interface__["data"][0]
+    _rows_first(matrix, rows)
+    assert matrix.__array_interface__["data"][0] == buffer
+    assert np.array_equal(matrix[:320], want)
+    assert np.array_equal(np.sort(matrix[320:], axis=0), rest)
+
+
 def test_synthetic_lake_is_themed_well_and_a_rerun_changes_nothing(small_lake: Path) -> None:
     cfg = config_from_dict(bench_config(small_lake))
     lake = Lake(cfg.lake_url)
-    first = update_themes(lake, cfg)
+    first = update_themes(lake, cfg).run
     asg = lake.read_table("assignments").to_pandas().set_index("feedback_id")
     truth = pq.read_table(small_lake / "truth.parquet").to_pandas().set_index("feedback_id")
     both = truth.join(asg, how="inner")
     inlier = both[both["topic"] >= 0]
     assert normalized_mutual_info_score(inlier["topic"], inlier["theme_id"].fillna("-")) > 0.85
     assert first.unassigned_share <= 0.15
-    second = update_themes(lake, cfg)
+    second = update_themes(lake, cfg).run
     again = lake.read_table("assignments").to_pandas().set_index("feedback_id")
     assert second.born == 0 and second.themes == first.themes
     assert again["theme_id"].fillna("-").equals(asg["theme_id"].fillna("-").loc[again.index])

@@ -111,8 +111,22 @@ def test_weights_favour_target_market_and_discount_internal_and_repeats() -> Non
     assert w[0] > 2 * w[1] and w[2] < 0.1 * w[0]
     assert np.allclose(recency_factors([0, 30, 60], 30.0), [1.0, 0.5, 0.25])
     assert np.allclose(recency_factors([0, 30], None), [1.0, 1.0])
-    f = repeat_factors(["a", "a", "a", "b", None, None], ["g"] * 6, [1, 2, 3, 1, 1, 2], 0.5)
-    assert list(f) == [1.0, 0.5, 0.25, 1.0, 1.0, 1.0]
+    f = repeat_factors(["a", "a", "a", "b", None, None], ["g"] * 6, 0.5)
+    assert np.allclose(f, [1.75 / 3, 1.75 / 3, 1.75 / 3, 1.0, 1.0, 1.0])
+    assert np.allclose(repeat_factors(["a", "a"], ["g1", "g2"], 0.5), [1.0, 1.0])  # per group
+
+
+def test_a_repeater_gains_nothing_by_spreading_over_themes() -> None:
+    """Forty items from one speaker in a period count the same in all, in one theme or in four."""
+    speaker = ["rep"] * 40 + [f"c{i}" for i in range(20)]
+    period = ["w1"] * 60
+    f = repeat_factors(speaker, period, 0.5)
+    one_theme = f[:40].sum()
+    themes = np.array([i % 4 for i in range(40)])
+    per_theme = [f[:40][themes == t].sum() for t in range(4)]
+    assert np.isclose(one_theme, sum(per_theme)) and one_theme < 2.0
+    assert max(per_theme) < 0.6  # no theme sees the repeater as more than a fraction of a voice
+    assert np.allclose(f[40:], 1.0)
 
 
 def test_customers_are_joined_as_of_the_feedback_date_and_segments_apply() -> None:

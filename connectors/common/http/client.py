@@ -1,11 +1,16 @@
-"""The shared HTTP client: auth, timeouts, retries with backoff, rate limits, pagination, masking."""
+"""The shared HTTP client: auth, timeouts, retries with backoff, rate limits, pagination, masking.
+
+What it does with each response (retry, ignore, end the data, fail naming what to fix) is the
+declared error policy of connectors/common/http/error_policy.py: an endpoint's own rules, then
+the default ones.
+"""
 
 from __future__ import annotations
 
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
@@ -14,6 +19,7 @@ import orjson
 import requests
 
 from connectors.common.http.auth import AuthStrategy
+from connectors.common.http.error_policy import Action, ErrorRule, failure, rule_for
 from connectors.common.http.errors import (
     PaginationLoopError,
     SourceAuthError,
@@ -21,7 +27,6 @@ from connectors.common.http.errors import (
     SourceHTTPError,
     TokenRequestError,
     auth_error,
-    gone_error,
     http_error,
 )
 from connectors.common.http.masking import (
@@ -36,7 +41,6 @@ from connectors.common.http.ratelimit import (
     RETRYABLE_STATUS,
     TokenBucket,
     full_jitter,
-    is_rate_limited,
     server_wait,
 )
 from connectors.common.jsonexact import may_hold_long_integer
@@ -161,12 +165,39 @@ class HttpClient:
         data: Any = None,
         headers: dict[str, str] | None = None,
         expect_json: bool | None = None,
+        errors: Sequence[ErrorRule] = (),
     ) -> requests.Response:
         """Send with auth, rate limit and retries; raise a SourceError when it cannot succeed.
 
         expect_json: True retries an unparsable body, False never checks, None checks when the
-        response says it is JSON.
+        response says it is JSON. errors: rules tried before the default policy; a response
+        they IGNORE or end the data with is returned as it is.
         """
+        return self.send(
+            method,
+            path_or_url,
+            params=params,
+            json=json,
+            data=data,
+            headers=headers,
+            expect_json=expect_json,
+            errors=errors,
+        )[0]
+
+    def send(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        data: Any = None,
+        headers: dict[str, str] | None = None,
+        expect_json: bool | None = None,
+        errors: Sequence[ErrorRule] = (),
+    ) -> tuple[requests.Response, ErrorRule | None]:
+        """`request`, also giving the rule that let the response through: None for a usable
+        one, an IGNORE or END_OF_DATA rule for one to read as a page without records."""
         for mapping in (params, json, data):
             self.masker.add(sensitive_values(mapping))
         self.masker.add(sensitive_header_values(headers or {}))
@@ -212,9 +243,9 @@ class HttpClient:
                     refreshed = True
                     self._log(logging.INFO, "source %r: 401, refreshing the token", self.source)
                     continue
-                reason = self._retry_reason(response, expect_json, method, shown)
+                rule, reason = self._judge(response, expect_json, errors, method, shown)
                 if reason is None:
-                    return response
+                    return response, rule
             if attempt >= self.max_retries:
                 what = f"{method} {shown} failed after {attempt + 1} attempts; last: {reason}"
                 raise self._http_error(what, response, method, shown)
@@ -227,23 +258,43 @@ class HttpClient:
             )
             self._sleep(wait)
 
-    def _retry_reason(
-        self, response: requests.Response, expect_json: bool | None, method: str, shown: str
-    ) -> str | None:
-        """None for a usable response, why to retry for a transient one; raises for the rest."""
-        status = response.status_code
-        if status < 400:
+    def _judge(
+        self,
+        response: requests.Response,
+        expect_json: bool | None,
+        errors: Sequence[ErrorRule],
+        method: str,
+        shown: str,
+    ) -> tuple[ErrorRule | None, str | None]:
+        """The policy's verdict: (None, None) a usable response; (rule, None) one to read as a
+        page without records (IGNORE, END_OF_DATA); (rule or None, why) one to retry; or the
+        error a FAIL rule raises."""
+        rule = rule_for(response, errors)
+        if rule is None:  # usable, unless its JSON body was cut short
             if self._is_truncated(response, expect_json):
-                return f"{status} with an unparsable (truncated?) JSON body"
-            return None
-        if is_rate_limited(response):
-            return f"{status} {response.reason}"
-        if status in (401, 403):
-            raise self._auth_error(status, response.reason, method, shown, response.text)
-        if status == 410:
-            raise gone_error(self.source, method, shown, response.text, mask=self.masker.mask)
-        what = f"{status} {response.reason} from {method} {shown}"
-        raise self._http_error(what, response, method, shown)
+                return None, f"{response.status_code} with an unparsable (truncated?) JSON body"
+            return None, None
+        if rule.action is Action.RETRY:
+            why = f" ({rule.message})" if rule.message else ""
+            return rule, f"{response.status_code} {response.reason}{why}"
+        if rule.action is Action.FAIL:
+            raise failure(
+                rule,
+                self.source,
+                response,
+                method,
+                shown,
+                hint=self._credential_hint(),
+                credential=self.credential,
+                mask=self.masker.mask,
+            )
+        self._log(
+            logging.WARNING if rule.action is Action.IGNORE else logging.INFO,
+            "source %r: %s %s answered %d; %s",
+            *(self.source, method, shown, response.status_code),
+            rule.message or f"{rule.action}: read as a page without records",
+        )
+        return rule, None
 
     def get_json(self, path_or_url: str, *, params: dict[str, Any] | None = None) -> Any:
         """GET and parse JSON, retrying a truncated body."""
@@ -259,12 +310,15 @@ class HttpClient:
         resume: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         max_pages: int | None = None,
+        errors: Sequence[ErrorRule] = (),
     ) -> Iterator[Page]:
         """Yield every page from the first (or from `resume`, a Page.token) to the last.
 
         `path` may hold "{name}" placeholders filled from the params (Apple's RSS "page={page}").
         `records` is a dotted path or a callable over the body; None means the body is the list.
         A paginator whose `method` is not GET has its requests sent as JSON bodies to `path`.
+        `errors`: the endpoint's error rules; a response one IGNOREs is a page without records
+        (the paginator decides what comes next), one that ends the data is the last page.
         """
         nxt = (
             paginator.resume(resume)
@@ -275,21 +329,21 @@ class HttpClient:
         while nxt is not None:
             if max_pages is not None and pages >= max_pages:
                 return
+            current: dict[str, Any] = {} if isinstance(nxt, str) else nxt
             if isinstance(nxt, str):
-                current: dict[str, Any] = {}
-                response = self.request("GET", nxt, headers=headers, expect_json=True)
+                method, target, carries = "GET", nxt, {}
             elif paginator.method != "GET":
-                current = nxt
-                response = self.request(
-                    paginator.method, path, json=nxt, headers=headers, expect_json=True
-                )
+                method, target, carries = paginator.method, path, {"json": nxt}
             else:
-                current = nxt
-                page_path, query = expand_path(path, nxt)
-                response = self.request(
-                    "GET", page_path, params=query, headers=headers, expect_json=True
-                )
-            page_records = self._records(response, records)
+                target, query = expand_path(path, nxt)
+                method, carries = "GET", {"params": query}
+            response, rule = self.send(
+                method, target, headers=headers, expect_json=True, errors=errors, **carries
+            )
+            if rule is not None and rule.action is Action.END_OF_DATA:
+                yield Page(records=[], response=response, token=None)
+                return
+            page_records = [] if rule is not None else self._records(response, records)
             try:
                 nxt = paginator.next_request(response, page_records, current)
             except PaginationLoopError as exc:

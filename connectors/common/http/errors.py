@@ -1,4 +1,7 @@
-"""Errors raised by the shared HTTP client; every message names the source and is secret-masked."""
+"""Errors raised by the shared HTTP client; every message names the source and is secret-masked.
+
+Which response raises which error is declared in connectors/common/http/error_policy.py.
+"""
 
 from __future__ import annotations
 

@@ -50,12 +50,7 @@ class TokenBucket:
         return wait
 
 
-def is_rate_limited(response: requests.Response) -> bool:
-    """Retryable statuses, plus GitHub's 403 with X-RateLimit-Remaining: 0."""
-    return response.status_code in RETRYABLE_STATUS or _quota_exhausted(response)
-
-
-def _quota_exhausted(response: requests.Response) -> bool:
+def quota_exhausted(response: requests.Response) -> bool:
     """429, or GitHub's 403 with X-RateLimit-Remaining: 0: a reset header then says when to retry."""
     if response.status_code == 429:
         return True
@@ -80,7 +75,7 @@ def server_wait(response: requests.Response, now: float) -> float | None:
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
         return max(0.0, when.timestamp() - now)
-    if not _quota_exhausted(response):
+    if not quota_exhausted(response):
         return None
     for name in RESET_HEADERS:
         try:

@@ -1,7 +1,7 @@
 """Scale: 1,000,000 feedback items with precomputed embeddings through themes and trends.
 
-The timed part is what the report flow's `themes_step` and `report_step` do (update_themes on
-the lake, items_frame, compute_trends), run in a fresh interpreter so that its peak resident
+The timed part is what the report flow's `themes_and_trends` task does (feedback read once and
+themed, weighted_items, theme_trends), run in a fresh interpreter so that its peak resident
 memory is that process's own. Setup (writing the synthetic lake, `scale_lake.py`) is not
 timed. BERTopic (UMAP + HDBSCAN) is fitted on the same precomputed embeddings for the largest
 sample that finishes within a time cap, as the reference ratio of rows per second.
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 DERIVED = ("themes", "assignments", "lineage", "trends")
-STAGES = (("themes", "update_themes"), ("items", "items_frame"), ("trends", "compute_trends"))
+STAGES = (("themes", "update_themes"), ("items", "weighted_items"), ("trends", "theme_trends"))
 
 
 def run(quick: bool = False) -> dict[str, float]:
@@ -73,32 +73,54 @@ def _child(root: Path, report: bool = True) -> dict[str, Any]:
     from flows.devtools.bench import peak_rss_gb as peak_gb
 
     t0 = time.perf_counter()
-    from flows.analysis import compute_trends, items_frame, update_themes
+    import pyarrow as pa
+
     from flows.devtools.bench.scale_lake import KEY, bench_config
     from flows.lake.store import Lake
     from flows.runtime.config import config_from_dict
+    from flows.runtime.report_datasets import (
+        read_feedback_and_corpus,
+        report_customers,
+        trend_params,
+        update_themes,
+    )
+    from transforms.trends import theme_trends
+    from transforms.weighted_items import weighted_items
 
     cfg = config_from_dict(bench_config(root))
     lake = Lake(cfg.lake_url)
     out: dict[str, Any] = {"import_s": time.perf_counter() - t0}
     t = time.perf_counter()
-    run = update_themes(lake, cfg)
-    out.update(themes_s=time.perf_counter() - t, themes_gb=peak_gb(), themes=run.themes)
-    out["unassigned"] = run.unassigned_share
+    feedback, corpus = read_feedback_and_corpus(lake)
+    update = update_themes(lake, cfg, corpus)
+    del corpus
+    out.update(themes_s=time.perf_counter() - t, themes_gb=peak_gb(), themes=update.run.themes)
+    out["unassigned"] = update.run.unassigned_share
     t = time.perf_counter()
-    items = items_frame(lake, cfg, KEY)
+    items = weighted_items(
+        feedback,
+        update.assignments,
+        report_customers(cfg, KEY),
+        cfg.report.period,
+        cfg.segments,
+        cfg.personas,
+        cfg.weighting,
+    )
+    del feedback
     out.update(items_s=time.perf_counter() - t, items_gb=peak_gb())
     t = time.perf_counter()
-    trends = compute_trends(lake, cfg, items)
+    themes = update.themes.to_pandas()
+    trends = theme_trends(items, themes, cfg.weighting.version, trend_params(cfg))
+    lake.replace_table("trends", pa.Table.from_pandas(trends, preserve_index=False))
     out.update(trends_s=time.perf_counter() - t, trends_gb=peak_gb(), trend_rows=len(trends))
     out["total_s"] = out["themes_s"] + out["items_s"] + out["trends_s"]
     out["peak_gb"] = peak_gb()
-    if report:  # what report_step does next; not part of the figure
+    if report:  # what the task and the rendering task do next; not part of the figure
         from transforms.report_model import report_model
         from transforms.report_render import html_report, markdown_report
 
         t = time.perf_counter()
-        model = report_model(items, trends, lake.read_table("themes").to_pandas(), cfg, {})
+        model = report_model(items, trends, themes, cfg, {})
         markdown_report(model), html_report(model)
         out.update(report_s=time.perf_counter() - t, report_gb=peak_gb())
     return out

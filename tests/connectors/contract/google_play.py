@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.google_play.sandbox import PACKAGE, WINDOW_S, _activity
+from connectors.google_play.sandbox import PACKAGE, WINDOW_S, review_activity
 from tests.connectors.contract_cases import ContractCase
 
 
 def expected(app: Any) -> list[str]:
     """Every review the 7-day window still holds."""
     since = (int(app.now() - WINDOW_S), 0)
-    return [f"reviews:{r['reviewId']}" for r in app.store["reviews"] if _activity(r) >= since]
+    return [f"reviews:{r['reviewId']}" for r in app.store["reviews"] if review_activity(r) >= since]
 
 
 def item_key(item: dict[str, Any]) -> str:

@@ -1,18 +1,11 @@
-"""How each vendor signs its webhook deliveries, and the check: HMAC over the raw body bytes.
+"""What every vendor's webhooks share: the HMAC signature check, what a delivery maps to, the refusal.
 
-Each scheme follows the vendor's documentation:
-- Zendesk: X-Zendesk-Webhook-Signature = base64(HMAC-SHA256(signing secret, timestamp + body)),
-  the timestamp (ISO 8601) in X-Zendesk-Webhook-Signature-Timestamp.
-  https://developer.zendesk.com/documentation/webhooks/verifying/
-- Intercom: X-Hub-Signature = "sha1=" + hex(HMAC-SHA1(the app's client_secret, body)).
-  https://developers.intercom.com/docs/webhooks
-- Typeform: Typeform-Signature = "sha256=" + base64(HMAC-SHA256(webhook secret, body)).
-  https://www.typeform.com/developers/webhooks/secure-your-webhooks/
-- GitHub: X-Hub-Signature-256 = "sha256=" + hex(HMAC-SHA256(webhook secret, body)).
-  https://docs.github.com/webhooks/using-webhooks/validating-webhook-deliveries
-- Slack: X-Slack-Signature = "v0=" + hex(HMAC-SHA256(signing secret, "v0:" + ts + ":" + body)),
-  ts (epoch seconds) in X-Slack-Request-Timestamp.
-  https://api.slack.com/authentication/verifying-requests-from-slack
+A vendor that pushes deliveries declares, in connectors/<vendor>/webhook.py, one `Webhook`: its
+signature `Scheme` (header, prefix, digest, encoding, what is signed, following the vendor's
+documentation) and the function mapping a verified payload to the items its connector lands
+when it polls. connectors/common/registry.py lists those modules (WEBHOOKS); `webhook_for`
+finds a source type's. The receiver (flows/serve/app.py) does the rest: routing, body limits,
+secrets, replays, landing.
 
 Where the vendor signs a timestamp (Zendesk, Slack) a delivery signed more than `tolerance_s`
 from now (either way) is refused as stale. Comparisons use hmac.compare_digest; no answer ever
@@ -22,13 +15,14 @@ carries the secret or the signature we expected.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from connectors.common.base import ParseError, parse_timestamp
+from connectors.common.registry import WEBHOOKS, resolve
 
 
 class Refused(Exception):
@@ -45,12 +39,19 @@ class Refused(Exception):
         return {"error": self.error, "message": self.message, **self.extra}
 
 
-def _hex(digest: bytes) -> str:
+def hex_digest(digest: bytes) -> str:
+    """A MAC written as lower-case hex (GitHub, Intercom, Slack)."""
     return digest.hex()
 
 
-def _b64(digest: bytes) -> str:
+def base64_digest(digest: bytes) -> str:
+    """A MAC written as standard base64 (Zendesk, Typeform)."""
     return base64.b64encode(digest).decode("ascii")
+
+
+def body_only(timestamp: bytes, body: bytes) -> bytes:
+    """What most vendors sign: the raw body alone."""
+    return body
 
 
 @dataclass(frozen=True)
@@ -64,11 +65,11 @@ class Scheme:
     encode: Callable[[bytes], str]
     timestamp_header: str | None = None
     delivery_header: str | None = None  # where the vendor puts a delivery id, if in a header
-    signed: Callable[[bytes, bytes], bytes] = lambda ts, body: body
+    signed: Callable[[bytes, bytes], bytes] = body_only  # (timestamp, body) -> signed bytes
 
     def describe(self) -> str:
         what = "timestamp + body" if self.timestamp_header else "the raw body"
-        enc = "base64" if self.encode is _b64 else "hex"
+        enc = "base64" if self.encode is base64_digest else "hex"
         return f"{self.header}: {self.prefix}<{enc} HMAC of {what}>"
 
     def signature(self, secret: str, body: bytes, timestamp: str = "") -> str:
@@ -144,46 +145,51 @@ class Scheme:
             ) from None
 
 
-SCHEMES: dict[str, Scheme] = {
-    "zendesk": Scheme(
-        vendor="Zendesk",
-        header="X-Zendesk-Webhook-Signature",
-        prefix="",
-        algorithm=hashlib.sha256,
-        encode=_b64,
-        timestamp_header="X-Zendesk-Webhook-Signature-Timestamp",
-        delivery_header="X-Zendesk-Webhook-Invocation-Id",
-        signed=lambda ts, body: ts + body,
-    ),
-    "intercom": Scheme(
-        vendor="Intercom",
-        header="X-Hub-Signature",
-        prefix="sha1=",
-        algorithm=hashlib.sha1,
-        encode=_hex,
-    ),
-    "typeform": Scheme(
-        vendor="Typeform",
-        header="Typeform-Signature",
-        prefix="sha256=",
-        algorithm=hashlib.sha256,
-        encode=_b64,
-    ),
-    "github": Scheme(
-        vendor="GitHub",
-        header="X-Hub-Signature-256",
-        prefix="sha256=",
-        algorithm=hashlib.sha256,
-        encode=_hex,
-        delivery_header="X-GitHub-Delivery",
-    ),
-    "slack": Scheme(
-        vendor="Slack",
-        header="X-Slack-Signature",
-        prefix="v0=",
-        algorithm=hashlib.sha256,
-        encode=_hex,
-        timestamp_header="X-Slack-Request-Timestamp",
-        signed=lambda ts, body: b"v0:" + ts + b":" + body,
-    ),
-}
+@dataclass
+class Mapped:
+    """What one delivery becomes: the vendor's event name, its delivery id, items to land."""
+
+    event: str
+    delivery_id: str | None
+    items: list[dict[str, Any]] = field(default_factory=list)
+    ignored: str | None = None  # why nothing is landed
+
+    @classmethod
+    def skip(cls, event: str, delivery_id: str | None, reason: str) -> Mapped:
+        return cls(event, delivery_id, [], reason)
+
+
+# cached(key, read): read() once in a while (the receiver caches it), None when it fails
+Cached = Callable[[str, Callable[[], Any]], Any]
+# items(connector, payload, headers, cached) -> Mapped
+ItemMapper = Callable[[Any, dict[str, Any], Mapping[str, str], Cached], Mapped]
+
+
+def as_is(body: bytes, content_type: str) -> bytes:
+    """The verified body is the JSON document (every vendor but GitHub's form encoding)."""
+    return body
+
+
+def no_handshake(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """Vendors without a handshake delivery answer nothing special."""
+    return None
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """One vendor's webhooks: how deliveries are signed and what a verified one maps to.
+
+    `items` maps the payload to the items the connector would have polled; `json_body` gives
+    the JSON text of a verified body (GitHub may send it form-encoded); `handshake` answers a
+    delivery that only checks the endpoint (Slack's url_verification) instead of mapping it.
+    """
+
+    scheme: Scheme
+    items: ItemMapper
+    json_body: Callable[[bytes, str], bytes] = as_is
+    handshake: Callable[[dict[str, Any]], dict[str, Any] | None] = no_handshake
+
+
+def webhook_for(type_name: str) -> Webhook:
+    """The Webhook of a source type listed in WEBHOOKS (KeyError for a type that takes none)."""
+    return resolve(WEBHOOKS[type_name])

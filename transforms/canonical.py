@@ -1,13 +1,15 @@
-"""The processing step as plain functions: raw batches in, canonical, redacted, embedded rows out.
+"""Canonical feedback rows and the feedback table built from them: raw items in, checked,
+redacted, pseudonymised, classified rows out (no I/O: the flow reads and writes the lake).
 
-Prefect tasks call these; tests call them directly.
+`canonical_rows` turns one batch's items into canonical rows (and quarantine rows for what
+cannot be stored), `enriched_table` turns canonical rows into a feedback table whose embedding
+is filled in by `with_embedding_vectors` once the vectors are known.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache, partial
 from typing import Any
@@ -16,55 +18,13 @@ import numpy as np
 import pyarrow as pa
 
 from connectors.common.base import ParseError
-from connectors.common.registry import build_connector
-from flows.lake.store import Lake, RawBatch
-from flows.runtime.config import ChorusConfig
 from schemas.feedback import EMBEDDING_DIM, FEEDBACK_SCHEMA, FEEDBACK_SCHEMA_VERSION, SOURCE_KINDS
 from transforms import classify, ids
-from transforms.embed import Embedder, embeddings_for
 from transforms.normalize import detected_languages, normalized_text
 from transforms.redact import redacted
 
 MAX_TEXT_CHARS = 200_000
 _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-
-
-@dataclass
-class ProcessStats:
-    batches: int = 0
-    landed: int = 0  # items in the raw batches
-    rows: int = 0  # canonical rows accepted, quality checks included (an item may give several)
-    written: int = 0  # rows inserted or updated in feedback/
-    unchanged: int = 0
-    stale: int = 0
-    superseded: int = 0  # older versions of an item delivered in the same run
-    quarantined: int = 0  # rows or items refused, by the parser, row_problems or the quality suites
-    quality_quarantined: int = 0  # of quarantined: refused by the Great Expectations suites
-    embedded: int = 0  # texts sent to the model (cache misses)
-    expanded: int = 0  # rows beyond one per item (a developer reply, a conversation rating)
-    skipped: int = 0  # items that give no row and no error: system events, bot messages
-    per_source: dict[str, dict[str, int]] = field(default_factory=dict)
-
-    def count_items(self, n_items: int, good: list[dict], bad: list[dict]) -> None:
-        """Count one batch's items: how many gave no row, how many rows beyond the first."""
-        gave = {r["_item"] for r in good} | {q["item_index"] for q in bad}
-        self.landed += n_items
-        self.skipped += n_items - len(gave)
-        self.expanded += len(good) + len(bad) - len(gave)
-
-    def reconciliation_problem(self) -> str | None:
-        """None when landed + extra rows = written + unchanged + stale + superseded +
-        quarantined + not feedback (each item counted once); else a message naming the counts."""
-        stored = self.written + self.unchanged + self.stale + self.superseded
-        lhs, rhs = self.landed + self.expanded, stored + self.quarantined + self.skipped
-        if lhs == rhs and stored == self.rows:
-            return None
-        return (
-            f"counts do not reconcile: {self.landed} landed + {self.expanded} extra rows = {lhs}, "
-            f"but {self.written} written + {self.unchanged} unchanged + {self.stale} stale + "
-            f"{self.superseded} superseded + {self.quarantined} quarantined + {self.skipped} not "
-            f"feedback = {rhs} (rows accepted {self.rows}, accounted by the upsert {stored})"
-        )
 
 
 def row_problems(row: dict[str, Any], now: datetime) -> list[str]:
@@ -113,9 +73,10 @@ def utf8_safe(value: Any) -> Any:
         return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
-def _quarantine_row(
+def quarantine_row(
     source: str, batch_id: str, index: int, item: Any, reason: str, now: datetime
 ) -> dict[str, Any]:
+    """The quarantine/ row of one refused item: where it came from, why, and the item itself."""
     source_id = None
     if isinstance(item, dict):
         source_id = utf8_safe(str(item.get("source_id") or item.get("id") or "")) or None
@@ -131,35 +92,30 @@ def _quarantine_row(
 
 
 def canonical_rows(
-    cfg: ChorusConfig, batch: RawBatch, doc: dict[str, Any], now: datetime
+    items: Sequence[Any],
+    parse: Callable[[Any], list[dict[str, Any]]],
+    source: str,
+    batch_id: str,
+    now: datetime,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(clean canonical rows, quarantine rows) for one raw batch; one bad item never stops the rest."""
-    connector = build_connector(cfg.source(batch.source), resolve_path=cfg.resolve)
+    """(clean canonical rows, quarantine rows) for one raw batch's items, each parsed by `parse`
+    (the source's connector); one bad item never stops the rest."""
     good, bad = [], []
     cached = lru_cache(maxsize=None)(normalized_text)  # a survey's question heads every answer
 
     def clean(value: Any) -> str:
         return cached(value) if type(value) is str else normalized_text(value)
 
-    for i, item in enumerate(doc.get("items", [])):
+    for i, item in enumerate(items):
         try:
-            rows = connector.parse(item)
+            rows = parse(item)
         except ParseError as exc:
-            bad.append(_quarantine_row(batch.source, batch.batch_id, i, item, f"parse: {exc}", now))
+            bad.append(quarantine_row(source, batch_id, i, item, f"parse: {exc}", now))
             continue
-        except (
-            Exception
-        ) as exc:  # a connector bug must not sink the batch: quarantine with the cause
-            bad.append(
-                _quarantine_row(
-                    batch.source,
-                    batch.batch_id,
-                    i,
-                    item,
-                    f"parse: unexpected {type(exc).__name__}: {exc}",
-                    now,
-                )
-            )
+        # a connector bug must not sink the batch: quarantine the item with the cause
+        except Exception as exc:
+            reason = f"parse: unexpected {type(exc).__name__}: {exc}"
+            bad.append(quarantine_row(source, batch_id, i, item, reason, now))
             continue
         for row in rows:
             for k, v in row.items():  # ASCII strings (most) are UTF-8 safe as they are
@@ -170,18 +126,10 @@ def canonical_rows(
             row["title"] = (clean(title) or None) if title else None
             problems = row_problems(row, now)
             if problems:
-                bad.append(
-                    _quarantine_row(
-                        batch.source,
-                        batch.batch_id,
-                        i,
-                        item,
-                        "invalid: " + "; ".join(problems),
-                        now,
-                    )
-                )
+                reason = "invalid: " + "; ".join(problems)
+                bad.append(quarantine_row(source, batch_id, i, item, reason, now))
             else:
-                row["_batch"] = batch.batch_id
+                row["_batch"] = batch_id
                 row["_item"] = i  # the raw item, for the quality gate's quarantine payload
                 good.append(row)
     return good, bad
@@ -212,20 +160,21 @@ _PASSED = [name for name in FEEDBACK_SCHEMA.names if name not in _COMPUTED]
 
 def enriched_table(
     rows: list[dict[str, Any]],
-    cfg: ChorusConfig,
     key: bytes,
     now: datetime,
+    internal_domains: Sequence[str] = (),
     domain_accounts: dict[str, str] | None = None,
 ) -> tuple[pa.Table, list[str]]:
     """Redacted, pseudonymised, classified rows as a feedback table (embedding still empty), and texts to embed.
 
     A row without an account gets the one its author's e-mail domain names in the customers
-    table (`domains` column), so beta testers and survey respondents count for their company.
-    Built column by column (languages detected in one batch, pseudonyms computed once per
-    distinct value): about twice as fast as a table of row dicts.
+    table (`domain_accounts`), so beta testers and survey respondents count for their company;
+    authors from `internal_domains` are internal. Built column by column (languages detected in
+    one batch, pseudonyms computed once per distinct value): about twice as fast as a table of
+    row dicts.
     """
     domain_accounts = domain_accounts or {}
-    internal_domains = {d.lower() for d in cfg.internal_domains}
+    internal = {d.lower() for d in internal_domains}
     cols: dict[str, list[Any]] = {name: [r.get(name) for r in rows] for name in _PASSED}
     titles, texts, fulls, kinds, internals, accounts, customers = [], [], [], [], [], [], []
     # once per distinct value in this call: customers write many times, a survey's question
@@ -244,9 +193,11 @@ def enriched_table(
         kinds.append(list((title.kinds if title else ()) + body.kinds))
         customer = row.get("customer_id")
         domain = ids.email_domain(customer)
-        internal = bool(row.get("is_internal")) or (domain in internal_domains if domain else False)
-        internals.append(internal)
-        account = row.get("account_id") or (None if internal else domain_accounts.get(domain or ""))
+        is_internal = bool(row.get("is_internal")) or (domain in internal if domain else False)
+        internals.append(is_internal)
+        account = row.get("account_id") or (
+            None if is_internal else domain_accounts.get(domain or "")
+        )
         accounts.append(pseudonym(account, prefix="acct"))
         customers.append(pseudonym(customer, prefix="cust"))
     created = cols["created_at"]
@@ -286,44 +237,32 @@ def enriched_table(
     return pa.Table.from_pydict(cols, schema=FEEDBACK_SCHEMA), fulls
 
 
-def with_embeddings(
-    table: pa.Table,
-    texts: list[str],
-    lake: Lake,
-    embedder: Embedder,
-    progress: Callable[[int], None] | None = None,
-) -> tuple[pa.Table, int]:
-    """Fill `embedding` for rows with text, reusing the cache by text hash; returns (table, texts embedded)."""
-    hashes = table["text_hash"].to_pylist()
-    has_text = [bool(t.strip()) for t in texts]
-    want = {h for h, ok in zip(hashes, has_text, strict=True) if ok}
-    cached = lake.cached_embeddings(embedder.cache_key, want)  # per model and backend
-    sel = [i for i, ok in enumerate(has_text) if ok]
-    vectors, fresh = embeddings_for(
-        [hashes[i] for i in sel], [texts[i] for i in sel], cached, embedder, progress
-    )
-    if fresh:
-        fh = sorted(fresh)
-        mat = np.stack([fresh[h] for h in fh]).astype(np.float32)
-        lake.add_embeddings(
-            embedder.cache_key,
-            pa.table(
-                {
-                    "text_hash": fh,
-                    "embedding": pa.FixedSizeListArray.from_arrays(
-                        pa.array(mat.ravel()), EMBEDDING_DIM
-                    ),
-                }
-            ),
-        )
+def with_embedding_vectors(
+    table: pa.Table, vectors: np.ndarray, has_text: Sequence[bool], model: str
+) -> pa.Table:
+    """The table with `embedding` and `embedding_model` set: `vectors` holds one row per row
+    with text, in order; rows without text get nulls."""
     full = np.zeros((table.num_rows, EMBEDDING_DIM), dtype=np.float32)
+    sel = [i for i, ok in enumerate(has_text) if ok]
     if sel:
         full[sel] = vectors
     missing = pa.array([not ok for ok in has_text], pa.bool_())
     # rows without text get a null embedding, built without a round trip through Python lists
     emb = pa.FixedSizeListArray.from_arrays(pa.array(full.ravel()), EMBEDDING_DIM, mask=missing)
-    models = pa.array([embedder.model if ok else None for ok in has_text], pa.string())
-    return _with_columns(table, embedding=emb, embedding_model=models), len(fresh)
+    models = pa.array([model if ok else None for ok in has_text], pa.string())
+    return _with_columns(table, embedding=emb, embedding_model=models)
+
+
+def embedding_cache_rows(vectors: dict[str, np.ndarray]) -> pa.Table:
+    """Vectors by text hash as rows of the lake's embedding cache, in hash order."""
+    hashes = sorted(vectors)
+    mat = np.stack([vectors[h] for h in hashes]).astype(np.float32)
+    return pa.table(
+        {
+            "text_hash": hashes,
+            "embedding": pa.FixedSizeListArray.from_arrays(pa.array(mat.ravel()), EMBEDDING_DIM),
+        }
+    )
 
 
 _EMBEDDING_COLUMNS = ("embedding", "embedding_model")
@@ -352,12 +291,3 @@ def _with_columns(table: pa.Table, **columns: pa.Array) -> pa.Table:
         field = FEEDBACK_SCHEMA.field(name)
         table = table.set_column(i, field, values) if i >= 0 else table.append_column(field, values)
     return table.select([n for n in FEEDBACK_SCHEMA.names if n in table.column_names])
-
-
-def domain_accounts(cfg: ChorusConfig) -> dict[str, str]:
-    """e-mail domain -> account id from the configured customers table (empty without one)."""
-    if cfg.customers is None:
-        return {}
-    from transforms.segments import accounts_by_domain, read_customers
-
-    return accounts_by_domain(read_customers(cfg.resolve(cfg.customers.path), cfg.customers.format))
