@@ -3,7 +3,7 @@
 ``forget_customer(config, customer)`` takes what a source calls the customer (an e-mail or a
 vendor user id, as in the raw items) or their pseudonym (``cust_…``) and removes:
 
-- ``raw/``: the items whose canonical rows (``flows/runtime/landed_rows.py`` ``landed_rows``,
+- ``raw/``: the items whose canonical rows (``flows/processing/landed_rows.py`` ``landed_rows``,
   the processing step's own code) carry that customer, and unparseable items with their id as a
   value. Batches are rewritten atomically under the same id: the processed-batch state still
   covers them (its counts reduced by what went), so a re-run does not bring them back; only
@@ -37,8 +37,8 @@ import pyarrow.compute as pc
 
 from connectors.common.registry import build_connector
 from flows.lake.store import Lake, RawBatch
+from flows.processing.landed_rows import landed_rows
 from flows.runtime.config import ChorusConfig, config_and_lake, pseudonym_key
-from flows.runtime.landed_rows import landed_rows
 from transforms import ids
 from transforms.canonical import enriched_table
 

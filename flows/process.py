@@ -1,15 +1,15 @@
 """Process: landed raw batches become canonical, redacted, embedded rows in feedback/ (idempotent).
 
 Two tasks per chunk of whole raw batches: `prepare_chunk` (parse, check, redact, pseudonymise,
-embed; pure but for the append-only embedding cache) stages the prepared chunk in the run's
-staging folder of the lake and returns its path; `commit_chunk` reads it back and writes
-quarantine/, feedback/ and the processed-batch state (one writer at a time). The flow submits
-the prepare tasks to its task runner, so they run side by side (threads by default, worker
-processes on the DaskTaskRunner), and commits them one by one in batch order: the lake ends the
-same either way. Under the default runner the CPU-bound parse half of each chunk runs in a pool
-of worker processes (`processing.parse_workers`, one per core) once a run has two chunks or
-more. The flow reads the configuration once; tasks get the validated config and references
-(raw batches, staged paths).
+embed; it reads the lake and writes nothing but the prepared chunk, staged in the run's folder
+of the lake) returns the staged chunk's path; `commit_chunk` reads it back and writes the new
+vectors to the embedding cache, quarantine/, feedback/ and the processed-batch state (one writer
+at a time). The flow submits the prepare tasks to its task runner, so they run side by side
+(threads by default, worker processes on the DaskTaskRunner), and commits them one by one in
+batch order: the lake ends the same either way. Under the default runner the CPU-bound parse
+half of each chunk runs in a pool of worker processes (`processing.parse_workers`, one per core)
+once a run has two chunks or more. The flow reads the configuration once; tasks get the
+validated config and references (raw batches, staged paths), never tables or live objects.
 """
 
 from __future__ import annotations
@@ -22,15 +22,15 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.lake.staging import run_staging, stage, take_staged
 from flows.lake.store import Lake, RawBatch
-from flows.runtime.chunks import grouped, in_order, plan_chunks
+from flows.processing.chunks import grouped, in_order, plan_chunks
+from flows.processing.embedding import embed_chunk
+from flows.processing.feedback_commit import commit, record_run
+from flows.processing.parse_pool import joined, parse_in_pool, parse_workers
+from flows.processing.process_stats import ProcessStats
+from flows.processing.quality_gate import run_gate
 from flows.runtime.config import ChorusConfig, load_config, pseudonym_key
-from flows.runtime.embedding import embed_chunk
-from flows.runtime.feedback_commit import commit, record_run
 from flows.runtime.logs import logger
-from flows.runtime.parse_pool import joined, parse_in_pool, parse_workers
 from flows.runtime.prefect_server import as_writer
-from flows.runtime.process_stats import ProcessStats
-from flows.runtime.quality_gate import run_gate
 
 
 @task(retries=2, retry_delay_seconds=[1, 5])  # I/O only: listing the lake

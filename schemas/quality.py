@@ -1,6 +1,6 @@
 """Great Expectations suites for normalized rows and for the curated feedback table.
 
-Two suites, built once per process run (`flows/runtime/quality_gate.py` runs them as Checkpoints):
+Two suites, built once per process run (`flows/processing/quality_gate.py` runs them as Checkpoints):
 
 * ``chorus.normalized``: the canonical rows a connector parsed, before redaction and enrichment.
 * ``chorus.curated``: the feedback table as it is about to be written to ``feedback/``.

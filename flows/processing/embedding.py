@@ -10,9 +10,9 @@ from collections.abc import Callable
 import pyarrow as pa
 
 from flows.lake.store import Lake
+from flows.processing.parse_pool import Prepared
 from flows.runtime.config import ChorusConfig
 from flows.runtime.logs import progress
-from flows.runtime.parse_pool import Prepared
 from transforms.canonical import embedding_cache_rows, with_embedding_vectors
 from transforms.embed import Embedder, embeddings_for
 

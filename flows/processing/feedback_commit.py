@@ -11,13 +11,13 @@ import pyarrow as pa
 
 from flows.lake.crash_points import crash_point
 from flows.lake.store import Lake
+from flows.processing.embedding import embed_chunk
+from flows.processing.parse_pool import Prepared, parse_chunk
+from flows.processing.process_stats import ProcessStats
+from flows.processing.quality_gate import QualityGate
 from flows.runtime.config import ChorusConfig, pseudonym_key
-from flows.runtime.embedding import embed_chunk
 from flows.runtime.events import emit
 from flows.runtime.logs import logger
-from flows.runtime.parse_pool import Prepared, parse_chunk
-from flows.runtime.process_stats import ProcessStats
-from flows.runtime.quality_gate import QualityGate
 
 
 def commit(

@@ -21,8 +21,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from flows.lake.store import Lake, RawBatch
+from flows.processing.landed_rows import domain_accounts, landed_rows
 from flows.runtime.config import ChorusConfig
-from flows.runtime.landed_rows import domain_accounts, landed_rows
 from schemas.feedback import NORMALIZED_VIEW_FIELDS
 from transforms.canonical import enriched_table, without_embeddings
 
@@ -105,7 +105,7 @@ def parse_chunk(
 
 
 # The pool lives as long as this process. Its workers are forked from a fork server that has
-# imported this module and loaded the language tables once (`flows.runtime.parse_pool_preload`), so a
+# imported this module and loaded the language tables once (`flows.processing.parse_pool_preload`), so a
 # worker starts in milliseconds instead of paying ~0.5 s of imports and warm-up each; fork
 # from the server, not from this (threaded) process, so no lock another thread held is
 # copied. Each job carries this process's environment: secrets and storage credentials may
@@ -128,7 +128,7 @@ def _context() -> BaseContext:
     if "forkserver" not in get_all_start_methods():
         return get_context("spawn")
     ctx = get_context("forkserver")
-    ctx.set_forkserver_preload(["flows.runtime.parse_pool_preload"])  # before the server starts
+    ctx.set_forkserver_preload(["flows.processing.parse_pool_preload"])  # before the server starts
     return ctx
 
 

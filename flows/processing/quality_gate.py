@@ -29,10 +29,10 @@ import pandas as pd
 import pyarrow as pa
 
 from flows.lake.store import Lake, RawBatch
+from flows.processing.process_stats import ProcessStats
 from flows.runtime.config import ChorusConfig
 from flows.runtime.events import emit
 from flows.runtime.logs import logger
-from flows.runtime.process_stats import ProcessStats
 from schemas.quality import (
     CURATED_SUITE,
     NORMALIZED_SUITE,

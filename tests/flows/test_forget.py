@@ -51,15 +51,14 @@ SOURCES = ("tickets", "beta", "notes")
 def _run_pipeline(config: str, report: bool = True) -> dict[str, Any]:
     from flows.ingest import ingest_source
     from flows.process import process
-    from flows.report import report_step, themes_step
+    from flows.report import report
     from flows.runtime.config import load_config
 
     for name in SOURCES:
         ingest_source.fn(load_config(config), name)
     stats = process(config)
     if report:
-        themes_step.fn(config)
-        report_step.fn(config)
+        report(config)
     return stats
 
 

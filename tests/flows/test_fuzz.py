@@ -281,7 +281,7 @@ def processing():
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
     from prefect.testing.utilities import prefect_test_harness
 
-    from flows.runtime import quality_gate
+    from flows.processing import quality_gate
 
     class PassThrough:
         def __init__(self, *args: object) -> None:

@@ -15,13 +15,13 @@ import pyarrow as pa
 import pytest
 
 import flows.process
-import flows.runtime.embedding
+import flows.processing.embedding
 from flows.ingest import ingest_source
 from flows.lake.store import Lake
+from flows.processing.embedding import with_embeddings
+from flows.processing.process_stats import ProcessStats
+from flows.processing.quality_gate import QualityGate, docs_dir
 from flows.runtime.config import load_config
-from flows.runtime.embedding import with_embeddings
-from flows.runtime.process_stats import ProcessStats
-from flows.runtime.quality_gate import QualityGate, docs_dir
 from schemas import quality
 from transforms.canonical import MAX_TEXT_CHARS, enriched_table
 from transforms.embed import Embedder
@@ -253,7 +253,7 @@ def test_a_batch_failing_a_batch_check_is_quarantined_whole_and_quality_failed_i
             "31,2026-10-07T11:00:00Z,,Invoices,Invoices show the wrong currency,acc_3,cy@third.example,3\n",
             encoding="utf-8",
         )
-        real = flows.runtime.embedding.with_embeddings
+        real = flows.processing.embedding.with_embeddings
 
         def short_vectors(table, texts, lake, embedder, progress=None):
             table, n = real(table, texts, lake, embedder, progress)
@@ -266,7 +266,7 @@ def test_a_batch_failing_a_batch_check_is_quarantined_whole_and_quality_failed_i
             at = table.schema.get_field_index("embedding")
             return table.set_column(at, "embedding", pa.array(vectors, pa.list_(pa.float32()))), n
 
-        monkeypatch.setattr(flows.runtime.embedding, "with_embeddings", short_vectors)
+        monkeypatch.setattr(flows.processing.embedding, "with_embeddings", short_vectors)
         for name in SOURCES:
             ingest_source.fn(load_config(config), name)
         second = flows.process.process(str(config))

@@ -110,15 +110,15 @@ def add_second_drop(root: Path) -> None:
     )
 
 
-STEPS = ("ingest", "process", "drop", "ingest", "process", "themes", "report")
+STEPS = ("ingest", "process", "drop", "ingest", "process", "report")
 
 
 def run_steps(config: str, sources: list[str], start: int = 0, after=None) -> None:  # noqa: ANN001
     """The pipeline from step `start`: ingest + process, a second drop of files, ingest +
-    process again, themes, report; `after(k)` is called once step k is done."""
+    process again, report (themes, trends, the report); `after(k)` is called once step k is done."""
     from flows.ingest import ingest_source
     from flows.process import process
-    from flows.report import report_step, themes_step
+    from flows.report import report
     from flows.runtime.config import load_config
 
     for k in range(start, len(STEPS)):
@@ -130,10 +130,8 @@ def run_steps(config: str, sources: list[str], start: int = 0, after=None) -> No
             process(config)
         elif step == "drop":
             add_second_drop(Path(config).parent)
-        elif step == "themes":
-            themes_step.fn(config)
         else:
-            report_step.fn(config)
+            report(config)
         if after:
             after(k)
 
@@ -250,7 +248,7 @@ def clean(
     Torch runs single-threaded while this module forks, so no thread pool is half-copied."""
     import torch
 
-    from flows.runtime import quality_gate
+    from flows.processing import quality_gate
 
     root, sources = project
     base = tmp_path_factory.mktemp("clean")

@@ -26,8 +26,8 @@ import uvicorn
 from connectors.common.sandbox.server import start_sandbox
 from connectors.typeform.sandbox import FORM_ID, TypeformSandbox
 from flows.lake.store import Lake
+from flows.processing.landed_rows import landed_rows as canonical_rows
 from flows.runtime.config import load_config
-from flows.runtime.landed_rows import landed_rows as canonical_rows
 from flows.serve.app import create_app
 
 SECRETS = {
