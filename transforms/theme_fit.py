@@ -110,7 +110,9 @@ def stability_curve(x: np.ndarray, params: ThemeParams, k_max: int) -> dict[int,
     splits) around the coarse peak."""
     n = x.shape[0]
     k_lo = max(2, min(params.k_min, k_max))
-    splits = [np.random.default_rng(params.seed + 100 + r).permutation(n) for r in range(params.repeats)]
+    splits = [
+        np.random.default_rng(params.seed + 100 + r).permutation(n) for r in range(params.repeats)
+    ]
     coarse: dict[int, float] = {}
     for k in k_grid(k_lo, k_max, params.coarse_ratio):
         coarse[k] = agreement(x, k, splits[: params.coarse_repeats], params.seed)
@@ -134,7 +136,9 @@ def chosen_k(curve: dict[int, float], tolerance: float) -> int:
     return int(min(k for k, v in zip(ks, smooth, strict=True) if v >= smooth.max() - tolerance))
 
 
-def stable_centroids(sample: np.ndarray, params: ThemeParams) -> tuple[np.ndarray, dict[int, float]]:
+def stable_centroids(
+    sample: np.ndarray, params: ThemeParams
+) -> tuple[np.ndarray, dict[int, float]]:
     """(unit theme centroids, the stability curve) of a sample of unit vectors in hash order.
 
     A search sample too small for two themes of `min_half_items_per_theme` per half gives one.

@@ -16,11 +16,27 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from transforms.keywords import STOPWORDS, label_from_keywords, tokens
+from transforms.keywords import label_from_keywords, tokens
 
 CENTRAL = 40  # most central members a label is read from
 MAX_WORDS = 6  # longest phrase
 SHORT_TEXT = 10  # words: a central text this short can be the label itself
+
+# words a phrase neither starts nor ends on (articles, pronouns, prepositions, auxiliaries,
+# conjunctions, politeness); particles ("log out", "turn off") may end one
+FUNCTION_WORDS = frozenset(
+    """a an the this that these those my our your his her its their me us you him them it i we
+    he she they to of for from with without about into onto at by as than in on off out up down
+    over under again and or but so if because when while where how what which who whom why is
+    are was were be been being am do does did have has had can could will would should shall
+    may might must not no any some all just also very really too please pls thanks thank hi
+    hello hey there here then now still even ever since until after before during through across
+    via per each every both either such only other another more most much many few lot lots
+    something anything one ones yet already i'm i've i'd i'll you're you've it's that's what's
+    there's don't doesn't didn't can't cannot won't isn't aren't wasn't let's let between among
+    within along around behind beside near toward towards upon like""".split()
+)
+PARTICLES = frozenset("out off up down".split())
 
 _SEGMENTS = re.compile(r"\[[A-Z_]+\]|[.!?;:()\[\]{}\"\n|/]+|\s[-–—]\s|,\s")
 _WORD = re.compile(r"[^\W_][\w'+#&-]*")
@@ -32,9 +48,15 @@ def _words(segment: str) -> list[str]:
 
 def phrase_candidates(texts: Sequence[str], keywords: Sequence[str]) -> list[str]:
     """Phrases recurring across `texts` (a theme's most central first), best first: in at least
-    two texts (and 15% of them), starting and ending on a content word, holding a keyword; more
-    texts first, then more words."""
-    key_words = {w for k in keywords for w in k.split()}
+    two texts (and 15% of them), neither starting nor ending on a function word, holding one of
+    the theme's three most distinctive keywords (then those holding any of them); more texts
+    first, then more words."""
+    best = _phrases(texts, {w for k in keywords[:3] for w in k.split()})
+    rest = _phrases(texts, {w for k in keywords for w in k.split()})
+    return list(dict.fromkeys(best + rest))
+
+
+def _phrases(texts: Sequence[str], key_words: set[str]) -> list[str]:
     df: Counter[str] = Counter()
     surface: dict[str, str] = {}
     for text in texts:
@@ -45,7 +67,7 @@ def phrase_candidates(texts: Sequence[str], keywords: Sequence[str]) -> list[str
             for n in range(2, MAX_WORDS + 1):
                 for a in range(len(low) - n + 1):
                     gram = low[a : a + n]
-                    if gram[0] in STOPWORDS or gram[-1] in STOPWORDS:
+                    if gram[0] in FUNCTION_WORDS or gram[-1] in FUNCTION_WORDS - PARTICLES:
                         continue
                     if not key_words.intersection(gram):
                         continue
@@ -58,7 +80,15 @@ def phrase_candidates(texts: Sequence[str], keywords: Sequence[str]) -> list[str
     ranked = sorted(
         (k for k, c in df.items() if c >= need), key=lambda k: (-df[k], -len(k.split()), k)
     )
-    return [surface[k] for k in ranked]
+    return [surface[_extended(k, ranked, df)] for k in ranked]
+
+
+def _extended(phrase: str, ranked: list[str], df: Counter[str]) -> str:
+    """The longest phrase holding `phrase` that nearly as many texts share (3/4 of its count):
+    "hotel with good reviews" rather than "hotel with good"."""
+    padded = f" {phrase} "
+    longer = [k for k in ranked if padded in f" {k} " and df[k] >= 0.75 * df[phrase]]
+    return max(longer, key=lambda k: (len(k.split()), df[k]), default=phrase)
 
 
 def short_texts(texts: Sequence[str]) -> list[str]:
@@ -110,7 +140,9 @@ def central_members(members: np.ndarray, sims: np.ndarray, k: int = CENTRAL) -> 
     return members[top[np.argsort(-sims[top], kind="stable")]]
 
 
-def representatives(members: np.ndarray, sims: np.ndarray, texts: list[str], k: int = 3) -> list[int]:
+def representatives(
+    members: np.ndarray, sims: np.ndarray, texts: list[str], k: int = 3
+) -> list[int]:
     """Up to k members closest to the centroid with distinct texts of 15 characters or more
     (quotes); `sims`: the members' similarities to the centroid."""
     chosen: list[int] = []

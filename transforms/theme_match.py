@@ -1,7 +1,8 @@
 """Ids that survive a re-fit: new themes matched one to one to the old ones, lineage for the rest.
 
-A re-fit partitions the corpus anew; each new theme whose centroid continues an old one takes
-its id (so what a user pinned or linked keeps its identity). A new theme that continues none
+A re-fit partitions the corpus anew; each new theme that continues an old one (its centroid
+close, and the pairing keeping the most items under the id they had) takes its id, so what a
+user pinned or linked keeps its identity. A new theme that continues none
 gets a new id and a `split` from the old theme most of its items came from; an old theme that
 no new one continues is `merged` into the theme that took most of its items (or `retired`
 when none did). Group ids follow their themes the same way.
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from transforms.vector_blocks import nearest
+from transforms.vector_blocks import members_of, nearest
 
 
 @dataclass
@@ -23,7 +24,9 @@ class Lineage:
 
     born: list[str] = field(default_factory=list)  # new, with no earlier themes to come from
     split: dict[str, list[str]] = field(default_factory=dict)  # parent id -> new ids split off it
-    merged: dict[str, list[str]] = field(default_factory=dict)  # absorber id -> old ids gone into it
+    merged: dict[str, list[str]] = field(
+        default_factory=dict
+    )  # absorber id -> old ids gone into it
     retired: list[str] = field(default_factory=list)  # old ids gone, their items nowhere
 
 
@@ -38,20 +41,33 @@ def new_id(prefix: str, members: list[str], seed: int, taken: set[str]) -> str:
 
 
 def matched_ids(
-    old_centroids: np.ndarray, new_centroids: np.ndarray, min_similarity: np.ndarray
+    old_centroids: np.ndarray,
+    new_centroids: np.ndarray,
+    min_similarity: np.ndarray,
+    shared: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Per new theme, the old theme it continues (one to one, the most similar pairs overall), or
-    -1: a pair counts when the old centroid is at least as close to the new one as that new
-    theme's typical member (`min_similarity`, per new theme)."""
+    """Per new theme, the old theme it continues (one to one), or -1.
+
+    A pair can match when the old centroid is at least as close to the new one as that new
+    theme's typical member (`min_similarity`, per new theme). Among those, the pairing keeps the
+    most items in place (`shared`, new x old: items of the old theme now in the new one; pairs
+    sharing none never match), ties going to the more similar; without `shared`, the most
+    similar pairs overall.
+    """
     from scipy.optimize import linear_sum_assignment
 
     out = np.full(new_centroids.shape[0], -1, dtype=np.int64)
     if old_centroids.shape[0] == 0 or new_centroids.shape[0] == 0:
         return out
     sim = new_centroids @ old_centroids.T
-    rows, cols = linear_sum_assignment(-sim)
-    ok = sim[rows, cols] >= min_similarity[rows]
-    out[rows[ok]] = cols[ok]
+    ok = sim >= min_similarity[:, None]
+    gain = sim.astype(np.float64)
+    if shared is not None:
+        ok &= shared > 0
+        gain = shared + sim / 2.0  # one item more outweighs any difference in similarity
+    rows, cols = linear_sum_assignment(np.where(ok, -gain, 0.0))
+    keep = ok[rows, cols]
+    out[rows[keep]] = cols[keep]
     return out
 
 
@@ -79,19 +95,21 @@ def refit_ids(
     old_ids, old_cents, old_codes = previous
     item_ids, order, seed = keys
     k_new, k_old = centroids.shape[0], len(old_ids)
-    match = matched_ids(old_cents, centroids, medians)
+    went = _crosstab(old_codes, codes, (k_old, k_new))
+    match = matched_ids(old_cents, centroids, medians, went.T)
     came_from = old_codes.copy()  # items without an old theme: the one they would have joined
     loose = np.flatnonzero(came_from < 0)
     if k_old and loose.size:
         came_from[loose] = nearest(emb, old_cents, loose)[0]
-    into = _crosstab(came_from, codes, (k_old, k_new)) if k_old else np.zeros((0, k_new))
+    into = _crosstab(came_from, codes, (k_old, k_new))
     rank = np.empty(order.size, dtype=np.int64)
     rank[order] = np.arange(order.size)
     ids: list[str | None] = [old_ids[m] if m >= 0 else None for m in match]
     taken = set(old_ids)
     lineage = Lineage()
+    members_per = members_of(codes, k_new)
     for j in np.flatnonzero(match < 0):
-        members = np.flatnonzero(codes == j)
+        members = members_per[j]
         first = members[np.argsort(rank[members], kind="stable")[:50]]
         ids[j] = new_id("th", [item_ids[i] for i in first], seed, taken)
         taken.add(ids[j])
@@ -99,7 +117,6 @@ def refit_ids(
             lineage.split.setdefault(old_ids[int(into[:, j].argmax())], []).append(ids[j])
         else:
             lineage.born.append(ids[j])
-    went = _crosstab(old_codes, codes, (k_old, k_new)) if k_old else np.zeros((0, k_new))
     for i in sorted(set(range(k_old)) - set(match[match >= 0].tolist())):
         if went[i].any():
             lineage.merged.setdefault(ids[int(went[i].argmax())], []).append(old_ids[i])

@@ -1,7 +1,7 @@
 """A new ask among recent items: items unlike every theme's history that hold together, or a
-part of a theme's recent members unlike both facets of its history.
+part of a theme's recent members whose core holds few of its older items.
 
-Both tests are relative to the data (a theme's own spread, its history's own two facets), not
+Both tests are relative to the data (a theme's own spread, its own share of recent items), not
 to a distance constant. They only say whether, and which, recent items are new; what becomes
 of them (a re-fit, a split with lineage) is `transforms/themes.py`'s decision.
 """
@@ -13,7 +13,7 @@ import numpy as np
 from transforms.theme_params import ThemeParams
 from transforms.vector_blocks import members_of, two_means, unit
 
-_HALF_SAMPLE = 1000  # rows a facet or half is fitted on (more are sampled evenly)
+_HALF_SAMPLE = 1000  # rows a half is fitted or counted on (more are sampled evenly)
 _LINKAGE_ROWS = 4000  # unlike items grouped by average linkage at most (it is quadratic)
 
 
@@ -24,28 +24,36 @@ def _evenly(rows: np.ndarray, size: int) -> np.ndarray:
 
 
 def novel_part(
-    emb: np.ndarray, history: np.ndarray, recent: np.ndarray, seed: int, params: ThemeParams
+    emb: np.ndarray,
+    history: np.ndarray,
+    recent: np.ndarray,
+    base: float,
+    seed: int,
+    params: ThemeParams,
 ) -> np.ndarray | None:
-    """The rows of `recent` (one theme's recent members) that form a part unlike its history.
+    """The rows of `recent` (one theme's recent members) that form a new ask.
 
-    The history's two facets (a 2-means split) are fitted on as many of its rows as the recent
-    side has, so both sides' centroids are equally noisy; a half of the recent members at least
-    2 x `new_theme_min_items` strong whose centroid is less like either facet than the facets are
-    like each other (the theme's own inner spread) is new. Both halves new: all of them.
+    The recent members are split in two (2-means); each half's territory takes the theme's
+    older members nearer to it than to the other half. A half at least 2 x `min_theme_size`
+    strong whose territory is concentrated in recent items - its recent share at least halfway
+    from `base` (the corpus's recent share, what a steady ask has) to all - is new: older items
+    of the same ask would have landed in its territory, so it is also unlike the theme's
+    history. Both halves new: all the recent members.
     """
-    min_part = 2 * params.new_theme_min_items
-    if recent.size < 3 * params.new_theme_min_items or history.size < min_part:
+    min_part = 2 * params.min_theme_size
+    if recent.size < 3 * params.min_theme_size or history.size < params.min_theme_size:
         return None
-    fit = _evenly(recent, _HALF_SAMPLE)
-    facets = two_means(emb[_evenly(history, fit.size)], seed)[1]
-    inner = float(facets[0] @ facets[1])
-    _, halves = two_means(emb[fit], seed)
+    need = (1.0 + base) / 2.0
+    _, halves = two_means(emb[_evenly(recent, _HALF_SAMPLE)], seed)
     side = (emb[recent] @ halves.T).argmax(axis=1)
-    new = [
-        h
-        for h in (0, 1)
-        if (side == h).sum() >= min_part and float((facets @ halves[h]).max()) < inner
-    ]
+    older = _evenly(history, 4 * _HALF_SAMPLE)
+    older_side = (emb[older] @ halves.T).argmax(axis=1)
+    new = []
+    for h in (0, 1):
+        now = float((side == h).sum())
+        before = float((older_side == h).sum()) * history.size / older.size
+        if now >= min_part and now >= need * (now + before):
+            new.append(h)
     if not new:
         return None
     return recent if len(new) == 2 else recent[side == new[0]]
@@ -74,7 +82,7 @@ def unlike_groups(
 ) -> list[np.ndarray]:
     """Groups of `rows` unlike their nearest theme (`novelty_z` robust deviations below its median
     similarity) that hold together as tightly as a typical theme, lie outside the radius where
-    their nearest theme's members typically lie, and number `new_theme_min_items` or more.
+    their nearest theme's members typically lie, and number `min_theme_size` or more.
 
     `best`, `sims`: the rows' nearest theme and similarity; `spread`: the themes' (median, deviation).
     """
@@ -83,7 +91,7 @@ def unlike_groups(
     unlike = _evenly(unlike, _LINKAGE_ROWS)
     typical = float(np.median(med)) if med.size else 0.0
     out = []
-    for g in coherent_groups(emb[rows[unlike]], typical * typical, params.new_theme_min_items):
+    for g in coherent_groups(emb[rows[unlike]], typical * typical, params.min_theme_size):
         part = unlike[g]
         c = unit(emb[rows[part]].mean(axis=0, keepdims=True))[0]
         parent = int(np.bincount(best[part]).argmax())
@@ -111,8 +119,9 @@ def novel_recent_parts(
     parts = unlike_groups(emb, recent, best, sims, spread, cents, params)
     k = cents.shape[0]
     history_of = members_of(history_codes, k)
+    base = recent.size / max(1, recent.size + int((history_codes >= 0).sum()))
     for j, members in enumerate(members_of(best, k)):
-        part = novel_part(emb, history_of[j], recent[members], j, params)
+        part = novel_part(emb, history_of[j], recent[members], base, j, params)
         if part is not None:
             parts.append(part)
     return parts

@@ -26,11 +26,11 @@ class ThemeParams:
     # outliers: an item this many robust deviations below its theme's median similarity
     outlier_z: float = 3.5
     max_unassigned: float = 0.10
+    min_theme_size: int = 10  # a theme (fitted, or a new ask) holds at least this many items
     # groups: the silhouette cut holds this many themes per group on average, at least / at most
     group_min_themes: int = 3
     group_max_themes: int = 10
     # the incremental rule (transforms/themes.py) and the novelty tests (theme_novelty.py)
     refit_share: float = 0.05  # re-fit once the items since the last fit exceed this share
     novelty_z: float = 2.0  # an item this far below its theme's median similarity is unlike it
-    new_theme_min_items: int = 10  # a new ask needs at least this many items
     recent_days: float = 28.0  # "recent": created within this many days of the newest item

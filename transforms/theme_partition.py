@@ -16,8 +16,9 @@ import numpy as np
 
 from transforms.theme_fit import stable_centroids
 from transforms.theme_groups import theme_groups
+from transforms.theme_novelty import novel_recent_parts
 from transforms.theme_params import ThemeParams
-from transforms.vector_blocks import nearest
+from transforms.vector_blocks import nearest, unit
 
 
 @dataclass
@@ -67,17 +68,52 @@ def within_floors(
     return np.where(out, -1, best)
 
 
-def fitted_partition(emb: np.ndarray, sample: np.ndarray, params: ThemeParams) -> Partition:
-    """The batch partition of unit vectors `emb`, fitted on the rows `sample` (in hash order)."""
-    cents, curve = stable_centroids(emb[sample], params)
-    best, sims = nearest(emb, cents)
+def _sized(
+    emb: np.ndarray, cents: np.ndarray, near: tuple[np.ndarray, np.ndarray], min_size: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(centroids, nearest, similarity) without the themes fewer than `min_size` items are
+    nearest to (too small to be a theme: their items join the next nearest)."""
+    best, sims = near
     sizes = np.bincount(best, minlength=cents.shape[0])
-    if (sizes == 0).any():  # a centroid nobody is nearest to: gone, the rest renumbered
-        keep = np.flatnonzero(sizes)
-        remap = np.full(sizes.size, -1, dtype=np.int64)
-        remap[keep] = np.arange(keep.size)
-        cents, best = cents[keep], remap[best]
+    keep = np.flatnonzero(sizes >= min(min_size, sizes.max(initial=0)))
+    if keep.size == cents.shape[0]:
+        return cents, best, sims
+    remap = np.full(cents.shape[0], -1, dtype=np.int64)
+    remap[keep] = np.arange(keep.size)
+    cents, best = cents[keep], remap[best]
+    moved = np.flatnonzero(best < 0)
+    best[moved], sims[moved] = nearest(emb, cents, moved)
+    return cents, best, sims
+
+
+def recent_rows(created_us: np.ndarray, params: ThemeParams) -> np.ndarray:
+    """Rows created within `recent_days` of the newest item."""
+    if created_us.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(created_us > created_us.max() - params.recent_days * 86_400e6)
+
+
+def fitted_partition(
+    emb: np.ndarray, created_us: np.ndarray | None, sample: np.ndarray, params: ThemeParams
+) -> Partition:
+    """The batch partition of unit vectors `emb`, fitted on the rows `sample` (in hash order).
+
+    With creation times, a new ask among the recent items (`novel_recent_parts` against the
+    older items) becomes a theme of its own even where k-means left it inside an older theme.
+    """
+    cents, curve = stable_centroids(emb[sample], params)
+    cents, best, sims = _sized(emb, cents, nearest(emb, cents), params.min_theme_size)
     med, dev = theme_spread(sims, best, cents.shape[0])
+    if created_us is not None and cents.shape[0]:
+        recent = recent_rows(created_us, params)
+        history = best.copy()
+        history[recent] = -1
+        near = (best[recent], sims[recent])
+        parts = novel_recent_parts(emb, recent, near, history, (med, dev), cents, params)
+        if parts:
+            cents = np.vstack([cents, *(unit(emb[p].mean(axis=0, keepdims=True)) for p in parts)])
+            cents, best, sims = _sized(emb, cents, nearest(emb, cents), params.min_theme_size)
+            med, dev = theme_spread(sims, best, cents.shape[0])
     codes = within_floors(best, sims, med - params.outlier_z * dev, params.max_unassigned)
     groups = theme_groups(cents, np.bincount(codes[codes >= 0], minlength=cents.shape[0]), params)
     return Partition(cents, codes, sims, groups, curve)

@@ -54,7 +54,9 @@ class Theming:
 
     themes: ThemeSet
     codes: np.ndarray  # per item: position in themes.ids (-1: unassigned)
-    similarity: np.ndarray  # per item: cosine similarity to its (or, unassigned, the nearest) centroid
+    similarity: (
+        np.ndarray
+    )  # per item: cosine similarity to its (or, unassigned, the nearest) centroid
     groups: dict[str, str]  # theme id -> group id (its own id when alone)
     fitted: np.ndarray  # per item: in the corpus the themes were fitted on
     refit: bool  # whether this run fitted the themes anew
@@ -73,26 +75,32 @@ class Theming:
 def themed(
     item_ids: list[str],
     embeddings: np.ndarray,
+    created_us: np.ndarray | None = None,
     previous: Previous | None = None,
     params: ThemeParams = ThemeParams(),
 ) -> Theming:
     """Theme every item against the last run (`previous`, None when there was none): re-fit and
-    match ids when the corpus has moved or holds a new ask, else assign the new items."""
+    match ids when the corpus has moved or holds a new ask, else assign the new items.
+    `created_us`: creation times (microseconds), which date what is recent (None: no dates)."""
     emb = as_unit(embeddings)
+    corpus = (item_ids, emb, created_us)
     if previous is None or not previous.themes.ids or emb.shape[0] == 0:
-        return _refitted(item_ids, emb, previous, params)
+        return _refitted(corpus, previous, params)
     since = np.flatnonzero(~previous.fitted)
     if since.size > params.refit_share * emb.shape[0]:
-        return _refitted(item_ids, emb, previous, params)
-    return _assigned(emb, since, previous, params) or _refitted(item_ids, emb, previous, params)
+        return _refitted(corpus, previous, params)
+    return _assigned(emb, since, previous, params) or _refitted(corpus, previous, params)
 
 
 def _refitted(
-    item_ids: list[str], emb: np.ndarray, previous: Previous | None, params: ThemeParams
+    corpus: tuple[list[str], np.ndarray, np.ndarray | None],
+    previous: Previous | None,
+    params: ThemeParams,
 ) -> Theming:
     """The batch partition of the whole corpus, old ids matched to it, lineage for the rest."""
+    item_ids, emb, created_us = corpus
     order = hash_order(item_ids, params.seed)
-    part = fitted_partition(emb, order[: params.sample_size], params)
+    part = fitted_partition(emb, created_us, order[: params.sample_size], params)
     k = part.centroids.shape[0]
     med, _ = theme_spread(part.similarity, part.codes, k)
     prev = previous or Previous(

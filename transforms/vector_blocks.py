@@ -50,16 +50,6 @@ def nearest(
     return best, sim
 
 
-def own_similarity(emb: np.ndarray, cents: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    """Per row: cosine similarity to its own centroid (codes: centroid per row, -1: 0.0)."""
-    sim = np.zeros(codes.size, dtype=np.float32)
-    for a in range(0, codes.size, CHUNK):
-        mine = codes[a : a + CHUNK]
-        sim[a : a + mine.size] = np.einsum("ij,ij->i", emb[a : a + CHUNK], cents[np.maximum(mine, 0)])
-    sim[codes < 0] = 0.0
-    return sim
-
-
 def theme_sums(emb: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
     """Sum of the embeddings of each theme's members (codes: theme position per row, -1: none)."""
     from scipy.sparse import csr_matrix
@@ -71,11 +61,6 @@ def theme_sums(emb: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
         onehot = csr_matrix((np.ones(ok.size), (lab[ok], ok)), shape=(k, lab.size))
         sums += onehot @ emb[a : a + lab.size].astype(np.float64)
     return sums
-
-
-def centroids_of(emb: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
-    """Unit mean of each theme's members (k x d float32; a theme without members: zeros)."""
-    return unit(theme_sums(emb, codes, k))
 
 
 def members_of(codes: np.ndarray, k: int) -> list[np.ndarray]:

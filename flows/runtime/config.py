@@ -102,14 +102,16 @@ class WeightingConfig(_Strict):
 
 
 class ThemesConfig(_Strict):
+    """Theming: granularity follows the data (stability across resamples), so there is no
+    distance to tune; these bound its cost and say when the corpus is re-fitted."""
+
     seed: int = 42
-    join_threshold: Annotated[float, Field(gt=0, lt=1)] = 0.4
-    max_unassigned: Annotated[float, Field(ge=0, le=1)] = 0.15
-    min_theme_size: Annotated[int, Field(ge=2)] = 8
-    merge_distance: Annotated[float, Field(gt=0, lt=2)] = 0.45  # smaller: finer themes
-    neighbors: Annotated[int, Field(ge=0, le=50)] = 3  # k-NN smoothing before clustering
-    group_distance: Annotated[float, Field(gt=0, lt=2)] = 0.6  # themes this close form a group
-    sample_size: Annotated[int, Field(ge=100)] = 8000
+    max_unassigned: Annotated[float, Field(ge=0, le=1)] = 0.10  # outlier budget
+    min_theme_size: Annotated[int, Field(ge=2)] = 10  # fewer items: no theme, no new ask
+    sample_size: Annotated[int, Field(ge=100)] = 20_000  # items the themes are fitted on
+    stability_sample: Annotated[int, Field(ge=100)] = 8_000  # of those, the granularity search's
+    coarse_repeats: Annotated[int, Field(ge=1, le=3)] = 2  # resamples per k in its first sweep
+    refit_share: Annotated[float, Field(gt=0, le=1)] = 0.05  # re-fit past this share of new items
 
 
 class ReportConfig(_Strict):

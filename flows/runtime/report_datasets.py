@@ -15,13 +15,13 @@ import pyarrow.parquet as pq
 
 from flows.lake.journal import TableCommit
 from flows.lake.store import Lake
-from flows.runtime.config import ChorusConfig
+from flows.runtime.config import ChorusConfig, ThemesConfig
 from schemas.feedback import FEEDBACK_SCHEMA
 from transforms.ids import content_text, pseudonym
 from transforms.keywords import substantive
 from transforms.segments import pseudonymised_customers, read_customers
+from transforms.theme_params import ThemeParams
 from transforms.theme_update import Corpus, ThemeUpdate, theme_update
-from transforms.themes import ThemeParams
 from transforms.trends import TrendParams
 from transforms.weighted_items import ITEM_COLUMNS
 
@@ -31,16 +31,16 @@ BATCH_ROWS = (
 )
 
 
-def theme_params(cfg: ChorusConfig) -> ThemeParams:
-    t = cfg.themes
+def theme_params(t: ThemesConfig) -> ThemeParams:
+    """The theming parameters a `themes:` block sets (the rest keep their defaults)."""
     return ThemeParams(
         seed=t.seed,
-        join_threshold=t.join_threshold,
-        min_theme_size=t.min_theme_size,
-        merge_distance=t.merge_distance,
-        neighbors=t.neighbors,
         max_unassigned=t.max_unassigned,
+        min_theme_size=t.min_theme_size,
         sample_size=t.sample_size,
+        stability_sample=t.stability_sample,
+        coarse_repeats=t.coarse_repeats,
+        refit_share=t.refit_share,
     )
 
 
@@ -178,8 +178,7 @@ def update_themes(lake: Lake, cfg: ChorusConfig, corpus: Corpus | None = None) -
         lake.read_table("themes"),
         lake.read_table("assignments"),
         lake.read_table("lineage"),
-        theme_params(cfg),
-        cfg.themes.group_distance,
+        theme_params(cfg.themes),
         datetime.now(UTC),
     )
     commit = TableCommit(lake)  # themes, assignments and lineage become visible together

@@ -1,5 +1,6 @@
-"""The scale paths of theming: one-pass corpus read, streamed lake reads, sampled refinement and
-splits, and a synthetic lake themed end to end (stable on a re-run)."""
+"""The scale paths of theming: one-pass corpus read, streamed lake reads, themes fitted on a
+sample, new asks found on samples of large themes, and a synthetic lake themed end to end
+(stable on a re-run)."""
 
 from __future__ import annotations
 
@@ -12,15 +13,14 @@ import pyarrow.parquet as pq
 import pytest
 from sklearn.metrics import normalized_mutual_info_score
 
-import transforms.themes as themes_mod
 from flows.devtools.bench.scale_lake import bench_config, build_lake
 from flows.lake.store import Lake
 from flows.runtime.config import config_from_dict
 from flows.runtime.report_datasets import read_corpus, update_themes
-from tests.transforms.test_themes import grown_by_a_trickle
 from transforms.ids import content_text
 from transforms.keywords import substantive
-from transforms.themes import ThemeParams, themed
+from transforms.theme_params import ThemeParams
+from transforms.themes import themed
 
 
 @pytest.fixture(scope="module")
@@ -131,13 +131,16 @@ def test_synthetic_lake_is_themed_well_and_a_rerun_changes_nothing(small_lake: P
     inlier = both[both["topic"] >= 0]
     assert normalized_mutual_info_score(inlier["topic"], inlier["theme_id"].fillna("-")) > 0.85
     assert first.unassigned_share <= 0.15
+    assert first.refit and first.run_id.startswith("fit_")
+    assert set(asg["model_run"]) == {first.run_id}  # every item was in the fit
     second = update_themes(lake, cfg).run
     again = lake.read_table("assignments").to_pandas().set_index("feedback_id")
-    assert second.born == 0 and second.themes == first.themes
+    assert not second.refit and second.born == 0 and second.themes == first.themes
     assert again["theme_id"].fillna("-").equals(asg["theme_id"].fillna("-").loc[again.index])
     themes = lake.read_table("themes").to_pandas()
     active = themes[themes["status"] == "active"]
     assert (active["keywords"].map(len) > 0).all() and active["label"].str.len().gt(0).all()
+    assert themes["label"].str.lower().is_unique and set(active["model_run"]) == {first.run_id}
 
 
 def _blobs(k: int, n_per: int, seed: int) -> tuple[np.ndarray, list[int]]:
@@ -151,27 +154,30 @@ def _blobs(k: int, n_per: int, seed: int) -> tuple[np.ndarray, list[int]]:
     ]
 
 
-def test_refining_on_a_sample_of_a_large_pool_finds_the_same_groups(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    emb, truth = _blobs(6, 150, seed=4)
+def test_themes_fitted_on_a_sample_are_those_of_the_whole_corpus() -> None:
+    emb, truth = _blobs(10, 150, seed=4)
     ids = [f"i{i:05d}" for i in range(len(truth))]
     full = themed(ids, emb, params=ThemeParams(seed=5))
-    monkeypatch.setattr(themes_mod, "_REFINE_SAMPLE", 200)
-    sampled = themed(ids, emb, params=ThemeParams(seed=5))
-    assert sorted(sampled.themes.ids) == sorted(full.themes.ids)
-    a = [x or "-" for x in full.assignment]
-    b = [x or "-" for x in sampled.assignment]
-    assert normalized_mutual_info_score(a, b) > 0.98
-    assert np.array_equal(sampled.codes >= 0, np.array([x is not None for x in b]))
+    sampled = themed(ids, emb, params=ThemeParams(seed=5, sample_size=500, stability_sample=400))
+    assert normalized_mutual_info_score(full.codes, sampled.codes) > 0.95
+    assert normalized_mutual_info_score(truth, sampled.codes) > 0.95
 
 
-def test_a_large_theme_is_split_on_a_sample_of_its_members(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(themes_mod, "_SPLIT_SAMPLE", 20)  # every theme here is "large"
-    emb, _ = _blobs(2, 40, seed=8)
-    run, parent, got, a, b = grown_by_a_trickle(emb)
-    assert list(run.split) == [parent] and len(run.split[parent]) == 1
-    child = run.split[parent][0]
-    assert {got[i] for i in b} == {child} and {got[i] for i in a} == {parent}
+def test_a_new_ask_is_found_on_a_sample_of_a_large_theme(monkeypatch: pytest.MonkeyPatch) -> None:
+    import transforms.theme_novelty as novelty
+
+    rng = np.random.default_rng(3)
+    old, new = rng.normal(size=64), rng.normal(size=64)
+    new = old + 0.8 * new
+    emb = np.vstack(
+        [c + 0.5 * rng.normal(size=(400, 64)) * np.linalg.norm(c) / 8 for c in (old, new)]
+    )
+    emb = (emb / np.linalg.norm(emb, axis=1, keepdims=True)).astype(np.float32)
+    history, recent = np.arange(0, 300), np.concatenate([np.arange(300, 400), np.arange(400, 800)])
+    params = ThemeParams()
+    whole = novelty.novel_part(emb, history, recent, 0.2, 0, params)
+    monkeypatch.setattr(novelty, "_HALF_SAMPLE", 50)  # every side is "large"
+    sampled = novelty.novel_part(emb, history, recent, 0.2, 0, params)
+    assert whole is not None and sampled is not None
+    for part in (whole, sampled):
+        assert np.isin(part, np.arange(400, 800)).mean() > 0.95 and part.size > 380
