@@ -10,89 +10,15 @@ incremental_agreement=… stable_ids=yes|no
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
-
-
-def clinc_items(path: Path, oos: int = 1000) -> tuple[list[str], list[str]]:
-    """CLINC150 test split (4,500 in-scope requests, 150 intents) plus out-of-scope requests."""
-    data = json.loads((path / "data_full.json").read_text())
-    rows = data["test"] + data["oos_test"][:oos]
-    return [t for t, _ in rows], [label for _, label in rows]
-
-
-def theme_quality(
-    texts: list[str], labels: list[str], embeddings: np.ndarray, seed: int = 42
-) -> dict[str, Any]:
-    """Chorus themes and BERTopic on the same embeddings: NMI/ARI on in-scope items, unassigned shares."""
-    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
-
-    from transforms.themes import ThemeParams, themed
-
-    ids = [f"clinc-{i:05d}" for i in range(len(texts))]
-    inscope = np.array([lab != "oos" for lab in labels])
-    truth = [lab for lab, ok in zip(labels, inscope, strict=True) if ok]
-    t0 = time.monotonic()
-    ours = themed(ids, embeddings, params=ThemeParams(seed=seed))
-    ours_s = time.monotonic() - t0
-    ours_labels = np.array([a or "-1" for a in ours.assignment])
-    out: dict[str, Any] = {
-        "items": len(texts),
-        "intents": len(set(truth)),
-        "nmi": normalized_mutual_info_score(truth, ours_labels[inscope]),
-        "ari": adjusted_rand_score(truth, ours_labels[inscope]),
-        "unassigned": float(np.mean(ours_labels == "-1")),
-        "oos_unassigned": float(np.mean(ours_labels[~inscope] == "-1"))
-        if (~inscope).any()
-        else float("nan"),
-        "themes": len(ours.themes.ids),
-        "seconds": ours_s,
-    }
-    try:
-        from bertopic import BERTopic
-        from hdbscan import HDBSCAN
-        from umap import UMAP
-    except ImportError as exc:  # pragma: no cover - make eval installs it
-        raise SystemExit(
-            f"BERTopic is not installed ({exc}); run `make eval`, which installs requirements-eval.lock"
-        ) from None
-    t0 = time.monotonic()
-    model = BERTopic(
-        umap_model=UMAP(
-            n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine", random_state=seed
-        ),
-        hdbscan_model=HDBSCAN(
-            min_cluster_size=10,
-            metric="euclidean",
-            cluster_selection_method="eom",
-            prediction_data=True,
-        ),
-    )
-    topics, _ = model.fit_transform(texts, embeddings)
-    bt = np.array(topics)
-    out.update(
-        {
-            "bertopic_nmi": normalized_mutual_info_score(truth, bt[inscope]),
-            "bertopic_ari": adjusted_rand_score(truth, bt[inscope]),
-            "bertopic_unassigned": float(np.mean(bt == -1)),
-            "bertopic_oos_unassigned": float(np.mean(bt[~inscope] == -1))
-            if (~inscope).any()
-            else float("nan"),
-            "bertopic_themes": int(len(set(topics) - {-1})),
-            "bertopic_seconds": time.monotonic() - t0,
-        }
-    )
-    return out
 
 
 def stable_ids(demo_dir: Path, config: Path) -> dict[str, Any]:
@@ -147,7 +73,9 @@ def trend_scenarios(seeds: list[int], datasets: Path, out: Path) -> dict[str, An
         te.run_pipeline(scenario, "batch")
         f, t = te.null_flag_rate(scenario)
         flagged, tested = flagged + f, tested + t
-        rows.append({"seed": seed, "data": name, "mode": "null", "null_flagged": f, "null_tested": t})
+        rows.append(
+            {"seed": seed, "data": name, "mode": "null", "null_flagged": f, "null_tested": t}
+        )
     return {
         "rows": rows,
         "batch": te.pooled(batch),
@@ -160,11 +88,15 @@ def trend_scenarios(seeds: list[int], datasets: Path, out: Path) -> dict[str, An
 
 
 def print_trend_rows(rows: list[dict[str, Any]]) -> None:
-    print("| seed | data | mode | planted found | flags | correct | false flags | decoy flags | agreement | s |")
+    print(
+        "| seed | data | mode | planted found | flags | correct | false flags | decoy flags | agreement | s |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         if r["mode"] == "null":
-            print(f"| {r['seed']} | {r['data']} | null | - | {r['null_flagged']} of {r['null_tested']} tested rows | - | - | - | - | - |")
+            print(
+                f"| {r['seed']} | {r['data']} | null | - | {r['null_flagged']} of {r['null_tested']} tested rows | - | - | - | - | - |"
+            )
             continue
         false = "; ".join(f"{i} {s} {f} ({lv})" for i, s, f, lv in r["false_flags"]) or "none"
         missed = "".join(f" (missed {i} {s} {f})" for i, s, f in r["missed"])
@@ -176,7 +108,9 @@ def print_trend_rows(rows: list[dict[str, Any]]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", default=str(SHARED), help="folder holding clinc150/ and hwu64/")
+    parser.add_argument(
+        "--datasets", default=str(SHARED), help="folder holding clinc150/ and hwu64/"
+    )
     parser.add_argument("--seeds", default="1,2,3,4,5", help="planted-trend scenario seeds")
     parser.add_argument("--out", default=".eval")
     args = parser.parse_args(argv)
